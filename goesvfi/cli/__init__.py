@@ -1,0 +1,81 @@
+"""The ``goesvfi`` command line: one module per subcommand, all over :mod:`goesvfi.core`.
+
+A subcommand module exposes ``register(subparsers)`` which adds its parser and sets
+``func`` (a callable taking the parsed namespace and returning an exit code). Add a new
+subcommand by adding its module name to :data:`SUBCOMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+from goesvfi import __version__
+from goesvfi.cli.common import OneLineParser, common_options
+from goesvfi.core.errors import GoesVfiError
+
+SUBCOMMANDS: tuple[str, ...] = (
+    "goesvfi.cli.config_cmd",
+)
+
+log = logging.getLogger("goesvfi.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="goesvfi",
+        description="Smooth timelapse videos from GOES ABI satellite imagery.",
+        parents=[common_options()],
+    )
+    parser.add_argument("--version", action="version", version=f"goesvfi {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=OneLineParser)
+    for name in SUBCOMMANDS:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        from goesvfi.core.config import load_settings, log_dir
+        from goesvfi.core.logs import setup_logging
+
+        settings = load_settings()
+        debug_value: str | bool = True if debug else settings.debug
+        debug = debug or bool(settings.debug and settings.debug != "0")
+        setup_logging(
+            debug=debug_value,
+            json_format=settings.log_json,
+            log_directory=log_dir() if settings.log_file else None,
+        )
+        args.settings = settings
+        result: int = args.func(args)
+        return result
+    except GoesVfiError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"goesvfi: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("goesvfi: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        log.exception("internal error")
+        if debug:
+            traceback.print_exc()
+        print(
+            f"goesvfi: internal error: {type(exc).__name__}: {exc} "
+            "(run again with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1

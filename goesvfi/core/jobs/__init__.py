@@ -1,0 +1,1 @@
+"""Job plumbing shared by every long operation: cancellation, progress, checkpoints."""

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up GOES-VFI in ./.venv: the package, its dependencies and the default RIFE model.
+#   scripts/setup.sh          runtime only
+#   scripts/setup.sh --dev    also the test, lint and type-check tools and Debian's ffmpeg (ffprobe)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+"$PYTHON" - <<'PY' || { echo "setup: Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)" >&2; exit 2; }
+import sys
+sys.exit(0 if sys.version_info >= (3, 11) else 1)
+PY
+
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+# torch is pinned to 2.13.0: that version has a local CPU build here; any other pulls CUDA wheels.
+if [ "${1:-}" = "--dev" ]; then
+    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    if ! command -v ffprobe >/dev/null 2>&1; then
+        if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+            echo "setup: installing Debian's ffmpeg for ffprobe (tests check videos with it)"
+            apt-get update -qq >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+        else
+            echo "setup: ffprobe not found; install your system's ffmpeg package for the video tests" >&2
+        fi
+    fi
+else
+    .venv/bin/python -m pip install --quiet -e .
+fi
+echo "setup: done (.venv/bin/goesvfi)"
