@@ -13,14 +13,17 @@ QT_ROOTS = {"PyQt6", "PyQt5", "PySide6", "PySide2", "qtpy", "sip"}
 CORE = Path(goesvfi.core.__file__).parent
 
 
+def _is_qt(module: str) -> bool:
+    return module.split(".")[0] in QT_ROOTS or module.startswith("goesvfi.gui")
+
+
 def _qt_imports(source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found += [a.name for a in node.names if a.name.split(".")[0] in QT_ROOTS]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            if node.module.split(".")[0] in QT_ROOTS or node.module.startswith("goesvfi.gui"):
-                found.append(node.module)
+        elif isinstance(node, ast.ImportFrom) and _is_qt(node.module or ""):
+            found.append(node.module or "")
     return found
 
 
