@@ -19,7 +19,16 @@ from goesvfi.cli.common import OneLineParser, common_options
 from goesvfi.core.errors import GoesVfiError
 
 SUBCOMMANDS: tuple[str, ...] = (
+    "goesvfi.cli.check",
     "goesvfi.cli.config_cmd",
+    "goesvfi.cli.render",
+    "goesvfi.cli.info",
+    "goesvfi.cli.models",
+    "goesvfi.cli.run",
+    "goesvfi.cli.jobs",
+    "goesvfi.cli.demo",
+    "goesvfi.cli.fetch",
+    "goesvfi.cli.doctor",
 )
 
 log = logging.getLogger("goesvfi.cli")

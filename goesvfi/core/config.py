@@ -27,6 +27,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from goesvfi.core.encode.settings import EncodeSettings
 from goesvfi.core.errors import ConfigError
 
 APP_NAME = "goesvfi"
@@ -68,6 +69,13 @@ class ScanSettings(BaseModel):
         description="Matching tolerance as a fraction of the interval when --tolerance is not given.",
     )
     use_cache: bool = Field(True, description="Keep a file index in SQLite so re-scans are fast.")
+    cache_busy_timeout_s: float = Field(
+        2.0,
+        ge=0.01,
+        le=60.0,
+        description="How long to wait for a cache database locked by another program before "
+        "scanning without it (s).",
+    )
 
 
 class RemoteSettings(BaseModel):
@@ -92,6 +100,33 @@ class RemoteSettings(BaseModel):
     cdn_base: str = Field(
         "https://cdn.star.nesdis.noaa.gov", description="Base URL of the NOAA STAR CDN."
     )
+    backoff_multiplier: float = Field(2.0, ge=1.0, le=10.0, description="Retry delay growth factor.")
+    backoff_jitter: float = Field(
+        0.3, ge=0.0, le=1.0, description="Random extra retry delay, as a fraction (0.3 = up to +30 %)."
+    )
+    connect_timeout_s: float = Field(
+        10.0, gt=0.0, le=120.0, description="Give up on opening a connection after this long (s)."
+    )
+    breaker_failures: int = Field(
+        3, ge=1, le=100, description="Consecutive failed frames that put a source behind its breaker."
+    )
+    breaker_cooldown_s: float = Field(
+        30.0, ge=0.0, le=3600.0, description="Seconds a tripped source rests before one trial request."
+    )
+    max_object_mb: float = Field(
+        2048.0, gt=0.0, le=65536.0, description="Refuse remote objects bigger than this (MB)."
+    )
+    max_rate: int = Field(
+        0, ge=0, le=10_000_000_000, description="Download rate limit in bytes per second (0 = none)."
+    )
+    cdn_size: str = Field(
+        "",
+        pattern=r"^(\d{3,5}x\d{3,5})?$",
+        description="CDN image size such as 1250x750 (empty = 1808x1808 full disk, 1250x750 CONUS).",
+    )
+    doctor_timeout_s: float = Field(
+        3.0, gt=0.0, le=60.0, description="Time limit for each network check of 'goesvfi doctor' (s)."
+    )
 
 
 class RenderSettings(BaseModel):
@@ -104,6 +139,21 @@ class RenderSettings(BaseModel):
     ir_max_k: float = Field(320.0, ge=100.0, le=400.0, description="Warmest IR temperature (K).")
     sanchez_path: Path | None = Field(None, description="Path to the Sanchez executable.")
     underlay: Path | None = Field(None, description="World image used as native false-colour underlay.")
+    vis_gamma: float = Field(
+        2.0, ge=0.5, le=4.0, description="Gamma of the grey table for visible bands (reflectance)."
+    )
+    open_timeout_s: float = Field(
+        30.0, gt=0.0, le=600.0, description="Give up opening or reading a file header after this long (s)."
+    )
+    sanchez_resolution: Literal["0.5", "1", "2", "4"] = Field(
+        "4", description="Sanchez -r output resolution in km: 0.5, 1, 2 or 4."
+    )
+    sanchez_timeout_s: float = Field(
+        300.0, gt=0.0, le=3600.0, description="Stop a Sanchez run that takes longer than this (s)."
+    )
+    sanchez_memory_mb: int = Field(
+        4096, ge=256, le=65536, description="Stop a Sanchez run whose memory use passes this (MB)."
+    )
 
 
 class VfiSettings(BaseModel):
@@ -112,6 +162,61 @@ class VfiSettings(BaseModel):
     backend: str = Field("auto", description="Interpolator: auto, rife, flow, ncnn or ffmpeg.")
     threads: int = Field(0, ge=0, le=256, description="CPU threads for torch (0 = all cores).")
     models_dir: Path | None = Field(None, description="Folder with installed RIFE models.")
+    rife_model: str = Field(
+        "rife-hdv3",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="RIFE model folder name under the models folder (rife-hdv3 or one you added).",
+    )
+    rife_scale: float = Field(
+        1.0, ge=0.25, le=1.0, description="RIFE working scale: 1 = full, 0.5 = UHD (faster, large motion)."
+    )
+    device: str = Field(
+        "auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="RIFE device: auto, cpu, cuda or cuda:N."
+    )
+    fp16: bool = Field(True, description="Use half precision on CUDA GPUs (ignored on the CPU).")
+    memory_budget_mb: int = Field(
+        1536, ge=64, le=262_144, description="RIFE working memory per frame (MB); larger frames are tiled."
+    )
+    tile_overlap: int = Field(64, ge=0, le=512, description="Overlap of RIFE tiles (pixels), feathered.")
+    max_depth: int = Field(
+        4, ge=1, le=8, description="RIFE bisection depth for multipliers that are not powers of two."
+    )
+    flow_preset: Literal["ultrafast", "fast", "medium"] = Field(
+        "fast", description="OpenCV DIS preset of the flow backend."
+    )
+    ncnn_binary: Path | None = Field(None, description="Path to rife-ncnn-vulkan (default: found on PATH).")
+    ncnn_model: Path | None = Field(None, description="rife-ncnn-vulkan model folder (default: its own).")
+    ncnn_gpu: int | None = Field(None, ge=-1, le=64, description="rife-ncnn-vulkan GPU id (-1 = CPU).")
+    guard: bool = Field(True, description="Copy static pairs and do not warp across scene changes.")
+    scene_threshold: float = Field(
+        0.2, ge=-1.0, le=1.0, description="Thumbnail SSIM below which a pair is a scene change."
+    )
+    static_threshold: float = Field(
+        0.996, ge=-1.0, le=1.0, description="Thumbnail SSIM above which a pair is static (copied)."
+    )
+    on_scene_change: Literal["duplicate", "crossfade"] = Field(
+        "duplicate", description="In-between frames across a scene change: duplicate or cross-fade."
+    )
+
+
+class PipelineSettings(BaseModel):
+    """The main job (``goesvfi run``): checkpoints, memory and file timeouts."""
+
+    segment_frames: int = Field(
+        120,
+        ge=2,
+        le=100_000,
+        description="Output frames per checkpoint segment (work lost to a crash is at most one segment).",
+    )
+    memory_fraction: float = Field(
+        0.5, ge=0.05, le=0.9, description="Share of the available RAM the job may use."
+    )
+    io_timeout_s: float = Field(
+        60.0, ge=1.0, le=3600.0, description="Give up on reading one input file after this long (s)."
+    )
+    resize: Literal["none", "first"] = Field(
+        "none", description="Frames of another size: 'none' = bad frame, 'first' = resize to the first."
+    )
 
 
 class Settings(BaseSettings):
@@ -134,6 +239,8 @@ class Settings(BaseSettings):
     remote: RemoteSettings = RemoteSettings()
     render: RenderSettings = RenderSettings()
     vfi: VfiSettings = VfiSettings()
+    encode: EncodeSettings = EncodeSettings()
+    pipeline: PipelineSettings = PipelineSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,210 @@
+"""``goesvfi fetch``: download ABI frames from the NOAA S3 buckets and the STAR CDN.
+
+Exit 0 when every requested frame was obtained (or confirmed absent upstream), 1 when some
+downloads failed, 2 on bad arguments. ``--follow`` polls until Ctrl+C, then exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from goesvfi.cli.common import add_json_flag, common_options, emit_json, iso_utc, parse_time_arg
+from goesvfi.core.errors import UserInputError
+from goesvfi.core.jobs.control import CancelToken
+from goesvfi.core.jobs.progress import ProgressEvent
+
+SOURCES = ("auto", "s3", "cdn", "s3,cdn", "cdn,s3")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "fetch",
+        help="download GOES ABI frames (S3 NetCDF, CDN JPEG) into a folder",
+        description="Download every frame between two times, or only the frames a folder is missing "
+        "(--fill), verified and written atomically. "
+        "Files are named like GOES19_CONUS_CH13_20250601T000117Z.nc.",
+        parents=[common_options()],
+    )
+    what = parser.add_argument_group("what to fetch")
+    what.add_argument("--satellite", default=None, help="GOES-16..19, east or west (by date; default east)")
+    what.add_argument(
+        "--product", default=None, help="bucket product such as ABI-L1b-RadC (default), ABI-L2-CMIPF"
+    )
+    what.add_argument("--band", type=int, default=None, help="ABI band 1-16 (default 13)")
+    what.add_argument("--meso", choices=("M1", "M2"), default=None, help="mesoscale sector for RadM/CMIPM")
+    what.add_argument("--start", help="first time, ISO 8601 (UTC when no zone)")
+    what.add_argument("--end", help="last time, ISO 8601 (UTC when no zone)")
+    where = parser.add_argument_group("where")
+    where.add_argument("--dest", type=Path, help="folder to write into (created when missing)")
+    where.add_argument("--fill", type=Path, metavar="DIR", help="scan DIR and fetch only its missing frames")
+    where.add_argument("--follow", action="store_true", help="keep polling for new scans until Ctrl+C")
+    how = parser.add_argument_group("how")
+    how.add_argument("--source", choices=SOURCES, default=None, help="where to fetch from (default auto)")
+    how.add_argument("--s3-endpoint", default=None, help="S3 endpoint URL (mirror; default AWS)")
+    how.add_argument("--cdn-base", default=None, help="base URL of the STAR CDN")
+    how.add_argument("--concurrency", type=int, default=None, help="downloads at the same time (1-64)")
+    how.add_argument("--retries", type=int, default=None, help="retries per request (0-10)")
+    how.add_argument("--max-rate", type=int, default=None, metavar="BYTES_PER_S", help="bandwidth limit")
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def _remote_settings(args: argparse.Namespace) -> Any:
+    from pydantic import ValidationError
+
+    from goesvfi.core.remote import FetchInputError
+
+    flags = {
+        "source": args.source,
+        "s3_endpoint": args.s3_endpoint,
+        "cdn_base": args.cdn_base,
+        "concurrency": args.concurrency,
+        "retries": args.retries,
+        "max_rate": args.max_rate,
+    }
+    given = {key: value for key, value in flags.items() if value is not None}
+    try:
+        return args.settings.remote.model_validate({**args.settings.remote.model_dump(), **given})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        flag = "--" + str(first["loc"][0]).replace("_", "-")
+        raise FetchInputError(f"{flag}: {first['msg']}") from None
+
+
+def _request(args: argparse.Namespace, remote: Any) -> Any:
+    from goesvfi.core.remote import FetchRequest
+    from goesvfi.core.remote.fill import fill_request
+
+    start = parse_time_arg(args.start, "--start") if args.start else None
+    end = parse_time_arg(args.end, "--end") if args.end else None
+    if args.fill:
+        if args.follow:
+            raise UserInputError("--follow keeps --dest up to date; it cannot be combined with --fill")
+        if args.dest and args.dest.resolve() != args.fill.resolve():
+            raise UserInputError("--fill writes into the folder it fills; leave out --dest")
+        return fill_request(
+            args.fill,
+            satellite=args.satellite,
+            product=args.product,
+            band=args.band,
+            start=start,
+            end=end,
+            settings=remote,
+        )
+    if args.dest is None:
+        raise UserInputError("give --dest DIR (or --fill DIR)")
+    if not args.follow and (start is None or end is None):
+        raise UserInputError("give --start and --end (or --fill DIR, or --follow)")
+    return FetchRequest(
+        args.satellite or "east",
+        args.product or "ABI-L1b-RadC",
+        13 if args.band is None else args.band,
+        args.dest,
+        start=start,
+        end=end,
+        meso=args.meso,
+        settings=remote,
+    )
+
+
+@contextlib.contextmanager
+def _sigint_cancels(token: CancelToken) -> Iterator[None]:
+    """Ctrl+C cancels ``token`` (cleanly) instead of raising KeyboardInterrupt mid-write."""
+    previous = signal.signal(signal.SIGINT, lambda _sig, _frame: token.cancel("interrupted (Ctrl+C)"))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Bar:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        self.active = sys.stderr.isatty()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if not self.active:
+            return
+        fraction = event.fraction or 0.0
+        filled = int(fraction * 30)
+        speed = float(event.extra.get("speed_bps", 0.0)) / 1e6
+        mbytes = float(event.extra.get("bytes", 0)) / 1e6
+        eta = f" ETA {event.eta_s:.0f}s" if event.eta_s is not None else ""
+        total = event.total if event.total is not None else "?"
+        bar = "#" * filled + "." * (30 - filled)
+        line = f"[{bar}] {event.done}/{total} {mbytes:.1f} MB {speed:.2f} MB/s{eta}"
+        sys.stderr.write("\r" + line[:120].ljust(120))
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.active:
+            sys.stderr.write("\n")
+
+
+def _print_summary(payload: dict[str, Any], dest: Path) -> None:
+    print(
+        f"{payload['downloaded']} downloaded, {payload['skipped_existing']} already there, "
+        f"{len(payload['absent'])} not available upstream, {len(payload['failed'])} failed → {dest}"
+    )
+    for item in payload["absent"][:5]:
+        print(f"  absent {item['time']}: {item['message']}")
+    if len(payload["absent"]) > 5:
+        print(f"  ... and {len(payload['absent']) - 5} more absent")
+    for item in payload["failed"]:
+        print(f"  FAILED {item['time']}")
+        for reason in item["reasons"]:
+            advice = f" ({reason['advice']})" if reason["advice"] else ""
+            print(f"    {reason['source']}: {reason['message']} after {reason['elapsed_s']:.1f} s{advice}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from goesvfi.core.remote import fetch_range_sync
+
+    remote = _remote_settings(args)
+    request = _request(args, remote)
+    token = CancelToken()
+    bar = _Bar()
+    if args.follow:
+        return _follow(args, request, token, bar)
+    with _sigint_cancels(token):
+        try:
+            result = fetch_range_sync(request, progress=bar, cancel=token)
+        finally:
+            bar.close()
+    payload = result.to_json()
+    if args.json:
+        emit_json(payload)
+    else:
+        _print_summary(payload, request.dest)
+    return 1 if result.failed else 0
+
+
+def _follow(args: argparse.Namespace, request: Any, token: CancelToken, bar: _Bar) -> int:
+    from goesvfi.core.remote.follow import follow
+    from goesvfi.core.remote.job import FetchResult
+
+    failures = 0
+
+    def on_cycle(result: FetchResult) -> None:
+        nonlocal failures
+        failures += len(result.failed)
+        payload = result.to_json()
+        if args.json:  # one JSON object per line, one line per poll
+            print(json.dumps({"poll_at": iso_utc(datetime.now(UTC)), **payload}, default=str), flush=True)
+        else:
+            bar.close()
+            _print_summary(payload, request.dest)
+
+    with _sigint_cancels(token):
+        asyncio.run(follow(request, on_cycle=on_cycle, progress=bar, cancel=token))
+    return 1 if failures else 0

@@ -1,0 +1,157 @@
+"""``goesvfi render``: ABI NetCDF files (or CDN frames) to PNG images; a bad file does not stop the batch."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from goesvfi.cli.common import add_json_flag, common_options, emit_json
+from goesvfi.core.errors import GoesVfiError, UserInputError
+
+INPUT_SUFFIXES = (".nc", ".jpg", ".jpeg", ".png")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "render",
+        help="render ABI NetCDF files to PNG (grey, colour tables, native or Sanchez false colour)",
+        description="Render ABI L1b/L2 NetCDF files (or CDN JPEG frames) to PNG images in --out.",
+        parents=[common_options()],
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="NetCDF files, frames or folders")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    parser.add_argument("--colour", "--color", default="grey", metavar="TABLE",
+                        help="grey, ir-colour, native, sanchez, a shipped gradient name or GRADIENT.json")
+    parser.add_argument("--underlay", type=Path, metavar="IMAGE",
+                        help="equirectangular world image for native/Sanchez false colour")
+    parser.add_argument("--lat", metavar="MIN:MAX", help="latitude range of a crop box")
+    parser.add_argument("--lon", metavar="MIN:MAX", help="longitude range of a crop box")
+    parser.add_argument("--projection", choices=("native", "equirect"), default="native",
+                        help="keep the satellite view (native) or reproject the box (equirect)")
+    parser.add_argument("--resolution", type=float, metavar="DEG",
+                        help="equirect pixel size in degrees (default: the file's resolution)")
+    parser.add_argument("--downsample", type=int, default=1, metavar="N",
+                        help="average N x N pixels into one (1 = native resolution)")
+    parser.add_argument("--size", metavar="WxH",
+                        help="final image size, e.g. 1808x1808, or 'auto': the smallest input frame "
+                        "(mixes of CDN JPEGs and NetCDF come out alike)")
+    parser.add_argument("--dqf", choices=("good", "usable", "all"), default=None,
+                        help="data-quality flags kept (default from settings: usable)")
+    parser.add_argument("--bits", type=int, choices=(8, 16), default=8, help="16 = 16-bit grey PNG")
+    parser.add_argument("--legend", action="store_true", help="add a colour bar with ticks at the right")
+    add_json_flag(parser)
+    # Let "--lon -110:-80" through: argparse would take "-110:-80" for an option otherwise.
+    parser._negative_number_matcher = re.compile(r"^-\d*\.?\d+(:-?\d*\.?\d+)?$")
+    parser.set_defaults(func=run)
+
+
+def parse_range(text: str | None, option: str) -> tuple[float, float] | None:
+    """``"-130:-60"`` → ``(-130.0, -60.0)``."""
+    if text is None:
+        return None
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError(text)
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise UserInputError(f"{option} '{text}' is not MIN:MAX; write e.g. {option} 20:50") from None
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None or text == "auto":
+        return None
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise UserInputError(f"--size '{text}' is not WIDTHxHEIGHT; write e.g. --size 1808x1808") from None
+    return width, height
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given; folders give their NetCDF/JPEG/PNG files in name order."""
+    paths: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            paths += sorted(p for p in path.iterdir() if p.suffix.lower() in INPUT_SUFFIXES)
+        else:
+            paths.append(path)
+    return paths
+
+
+def build_options(args: argparse.Namespace) -> Any:
+    from goesvfi.core.render import RenderOptions
+    from goesvfi.core.render.colourmaps import resolve_table
+
+    settings = args.settings.render
+    options = RenderOptions(
+        colour=args.colour,
+        dqf=args.dqf or settings.dqf,
+        downsample=args.downsample,
+        lat=parse_range(args.lat, "--lat"),
+        lon=parse_range(args.lon, "--lon"),
+        underlay=args.underlay or settings.underlay,
+        legend=args.legend,
+        projection=args.projection,
+        resolution_deg=args.resolution,
+        bit_depth=args.bits,
+        size=parse_size(args.size),
+        ir_range=(settings.ir_min_k, settings.ir_max_k),
+        vis_gamma=settings.vis_gamma,
+        open_timeout_s=settings.open_timeout_s,
+        sanchez_path=settings.sanchez_path,
+        sanchez_resolution=settings.sanchez_resolution,
+        sanchez_timeout_s=settings.sanchez_timeout_s,
+        sanchez_memory_mb=settings.sanchez_memory_mb,
+    )
+    options.check()
+    if options.lat is not None and options.lon is not None:
+        from goesvfi.core.render.geo import check_box
+
+        check_box(options.lat, options.lon)
+    if options.underlay is not None and not Path(options.underlay).is_file():
+        raise UserInputError(f"--underlay {options.underlay} does not exist; give a world image file")
+    resolve_table(options.colour, "bt", options.ir_range, options.vis_gamma)  # a bad table fails now
+    return options
+
+
+def run(args: argparse.Namespace) -> int:
+    from goesvfi.core.render import render_file
+
+    options = build_options(args)
+    inputs = expand_inputs(args.inputs)
+    if not inputs:
+        raise UserInputError("no input files found; give NetCDF files or folders holding them")
+    if args.size == "auto":
+        if options.lat is not None:
+            raise UserInputError("--size auto works on whole frames; give --size WxH with a --lat/--lon box")
+        from goesvfi.core.render.info import sequence_size
+
+        options.size = sequence_size(inputs, options.downsample, options.open_timeout_s)
+    out_dir: Path = args.out
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"--out {out_dir} cannot be created ({exc}); choose another folder") from exc
+    outputs: list[dict[str, object]] = []
+    errors: list[dict[str, str]] = []
+    for path in inputs:
+        try:
+            result = render_file(path, out_dir, options)
+        except GoesVfiError as exc:
+            if getattr(exc, "exit_code", 1) == 130:
+                raise
+            errors.append({"input": str(path), "message": str(exc)})
+            if not args.json:
+                print(f"goesvfi: error: {exc}", file=sys.stderr)
+            continue
+        outputs.append(result.to_json())
+        if not args.json:
+            print(f"{path} -> {result.output} ({result.width}x{result.height})")
+    if args.json:
+        emit_json({"outputs": outputs, "errors": errors})
+    return 1 if errors else 0

@@ -1,0 +1,236 @@
+"""``goesvfi run``: frames in a folder → a smooth, correctly timed MP4 (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from goesvfi.cli.common import add_json_flag, common_options, emit_json, positive_float
+from goesvfi.core.errors import UserInputError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="interpolate and encode a folder of frames into an MP4",
+        description="Order the frames in INPUT_DIR by time, optionally crop and colour them, make "
+        "MULTIPLIER-1 frames between each pair and encode (K-1)*N+1 frames at --fps. The job is "
+        "checkpointed: after a crash, run the same command with --resume.",
+        parents=[common_options()],
+    )
+    parser.add_argument(
+        "input_dir", type=Path, metavar="INPUT_DIR", help="folder of PNG/JPEG or NetCDF frames"
+    )
+    parser.add_argument("-o", "--output", type=Path, metavar="OUT.mp4", help="output video")
+    parser.add_argument("--fps", default="30", help="output frame rate (default 30)")
+    parser.add_argument("--multiplier", type=int, default=4, help="N: N-1 new frames per pair (default 4)")
+    parser.add_argument(
+        "--interpolator", choices=("auto", "rife", "flow", "ncnn", "ffmpeg"), default=None,
+        help="backend (default: settings vfi.backend, 'auto' = rife when installed, else flow)",
+    )  # fmt: skip
+    parser.add_argument("--scale", default="1.0", help="RIFE scale: 1 full, 0.5 for large frames")
+    parser.add_argument("--crop", metavar="X,Y,W,H", help="crop rectangle in input pixels")
+    parser.add_argument("--colour", choices=("none", "native", "sanchez"), default="none")
+    parser.add_argument(
+        "--profile", metavar="NAME", help="encoder profile or quality preset (FACTS section 8)"
+    )
+    parser.add_argument("--encoder", metavar="NAME", help="libx264 (default), libx265 or a hardware encoder")
+    parser.add_argument("--crf", type=int, help="constant quality 0-51 (lower is better)")
+    parser.add_argument("--preset", metavar="NAME", help="x264/x265 preset (ultrafast ... veryslow)")
+    parser.add_argument("--resume", action="store_true", help="continue the job after a crash or stop")
+    parser.add_argument("--job-dir", type=Path, metavar="DIR", help="job folder (default: user data folder)")
+    parser.add_argument("--on-bad-frame", choices=("stop", "skip"), default="stop")
+    parser.add_argument("--frames-out", type=Path, metavar="DIR", help="also write every frame as PNG")
+    parser.add_argument("--detach", action="store_true", help="run in the background (see 'goesvfi jobs')")
+    parser.add_argument("--print-ffmpeg", action="store_true", help="print the ffmpeg commands and exit")
+    parser.add_argument("--job-log", type=Path, help=argparse.SUPPRESS)
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def _encode_settings(args: argparse.Namespace) -> Any:
+    from pydantic import ValidationError
+
+    from goesvfi.core.encode import EncodeSettingsError, apply_profile
+
+    settings = args.settings.encode
+    if args.profile:
+        settings = apply_profile(settings, args.profile)
+    overrides = {
+        key: value
+        for key, value in (("encoder", args.encoder), ("crf", args.crf), ("preset", args.preset))
+        if value is not None
+    }
+    if not overrides:
+        return settings
+    try:
+        return settings.model_validate({**settings.model_dump(), **overrides})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        flag = "--" + str(first["loc"][0]) if first.get("loc") else "encoder settings"
+        raise EncodeSettingsError(f"{flag}: {first['msg']}") from None
+
+
+def build_request(args: argparse.Namespace) -> Any:
+    """A :class:`PipelineRequest` from the flags and the settings file (user errors raise)."""
+    from goesvfi.core.pipeline import Crop, PipelineRequest
+
+    settings = args.settings
+    if args.multiplier < 1:
+        raise UserInputError(f"--multiplier {args.multiplier} must be 1 or more")
+    request = PipelineRequest(
+        input_dir=args.input_dir,
+        output=args.output,
+        fps=positive_float("--fps", args.fps),
+        multiplier=args.multiplier,
+        interpolator=args.interpolator or settings.vfi.backend,
+        scale=positive_float("--scale", args.scale),
+        crop=Crop.parse(args.crop) if args.crop else None,
+        colour=args.colour,
+        encode=_encode_settings(args),
+        frames_out=args.frames_out,
+        job_dir=args.job_dir,
+        resume=args.resume,
+        on_bad_frame=args.on_bad_frame,
+        segment_frames=settings.pipeline.segment_frames,
+        memory_fraction=settings.pipeline.memory_fraction,
+        io_timeout_s=settings.pipeline.io_timeout_s,
+        resize=settings.pipeline.resize == "first",
+        threads=settings.vfi.threads,
+        models_dir=settings.vfi.models_dir,
+        render=settings.render,
+    )
+    request.check()
+    return request
+
+
+class ProgressBar:
+    """One self-overwriting line on a terminal; a line every few seconds otherwise."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last = 0.0
+
+    def __call__(self, event: Any) -> None:
+        now = time.monotonic()
+        if event.level != "item":
+            if event.level == "stage" and event.done == 0 and self.tty:
+                self._line(f"{event.name} ...")
+            return
+        if not self.tty and now - self._last < 5 and event.done != event.total:
+            return
+        if self.tty and now - self._last < 0.1 and event.done != event.total:
+            return
+        self._last = now
+        total = event.total or 0
+        width = 30
+        filled = int(width * event.done / total) if total else 0
+        rate = f"{event.rate:.1f} fr/s" if event.rate else "-- fr/s"
+        eta = f"ETA {int(event.eta_s) // 60}:{int(event.eta_s) % 60:02d}" if event.eta_s is not None else ""
+        self._line(f"[{'#' * filled}{'.' * (width - filled)}] {event.done}/{total} frames {rate} {eta}")
+
+    def _line(self, text: str, final: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _detach(args: argparse.Namespace, request: Any) -> int:
+    from goesvfi.core.jobs.checkpoint import LOG
+    from goesvfi.core.pipeline.commands import default_job_dir
+
+    job_dir: Path = (request.job_dir or default_job_dir(request)).resolve()
+    job_dir.mkdir(parents=True, exist_ok=True)
+    argv = [a for a in sys.argv[1:] if a != "--detach"]
+    if "--job-dir" not in argv:
+        argv += ["--job-dir", str(job_dir)]
+    argv += ["--job-log", str(job_dir / LOG)]
+    with (job_dir / "console.log").open("ab") as console:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "goesvfi", *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=console,
+            stderr=console,
+            start_new_session=True,
+            cwd=os.getcwd(),
+        )
+    payload = {"pid": child.pid, "job_dir": str(job_dir), "log": str(job_dir / LOG)}
+    if args.json:
+        emit_json(payload)
+    else:
+        print(f"started in the background: pid {child.pid}")
+        print(f"job folder: {job_dir}")
+        print(f"follow it:  goesvfi jobs status {shlex.quote(str(job_dir))}")
+    return 0
+
+
+def _job_log(path: Path) -> None:
+    import logging
+    import logging.handlers
+
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger("goesvfi").addHandler(handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    from goesvfi.core.jobs.control import CancelledByUser, CancelToken, signal_handlers
+    from goesvfi.core.pipeline import run_pipeline
+    from goesvfi.core.pipeline.commands import ffmpeg_commands
+
+    request = build_request(args)
+    if args.print_ffmpeg:
+        commands = ffmpeg_commands(request)
+        if args.json:
+            emit_json({"commands": commands})
+        else:
+            for command in commands:
+                print(shlex.join(command))
+        return 0
+    if args.detach:
+        return _detach(args, request)
+    if args.job_log:
+        _job_log(args.job_log)
+    token = CancelToken()
+    bar = None if args.json else ProgressBar()
+    try:
+        with signal_handlers(token):
+            result = run_pipeline(request, progress=bar, cancel=token)
+    except CancelledByUser as exc:
+        if bar is not None:
+            bar.close()
+        print(
+            f"goesvfi: {exc}; checkpoint saved, continue with the same command and --resume",
+            file=sys.stderr,
+        )
+        return exc.exit_code
+    if bar is not None:
+        bar.close()
+    if args.json:
+        emit_json(result.to_json())
+        return 0
+    print(
+        f"{result.output or result.frames_out}: {result.output_frames} frames "
+        f"({result.input_frames} input x{request.multiplier}) at {result.fps:g} fps, "
+        f"{result.width}x{result.height}, interpolator {result.interpolator}, "
+        f"{result.seconds:.1f} s"
+        + (f", resumed ({result.segments_reused} segments reused)" if result.resumed else "")
+    )
+    for name, reason in result.skipped:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    return 0

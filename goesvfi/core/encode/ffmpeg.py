@@ -1,0 +1,358 @@
+"""The one FFmpeg command builder and the streaming frame writer.
+
+Frames go to ffmpeg as raw ``rgb24`` over stdin (``-f rawvideo -pix_fmt rgb24 -s WxH -framerate F
+-i -``): never a temporary image per frame, never a shell. The video is written to a temporary
+file next to the destination, its frames are counted, and only then is it renamed into place, so
+a failed or interrupted encode never leaves a half-written video under the final name.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+import logging
+import os
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from goesvfi.core.encode.errors import EncodeError, EncoderUnavailableError
+from goesvfi.core.encode.settings import EncodeSettings, fps_text
+
+log = logging.getLogger(__name__)
+
+STDERR_TAIL_LINES = 15
+PROBE_TIMEOUT_S = 120.0
+
+
+def resolve_ffmpeg(configured: str | None = None) -> str:
+    """The ffmpeg to run: ``configured`` (a path or a name on PATH) or the bundled binary."""
+    if configured:
+        found = shutil.which(configured)
+        if found is None:
+            raise EncoderUnavailableError(
+                f"ffmpeg '{configured}' was not found; fix encode.ffmpeg_path or leave it unset "
+                "to use the bundled ffmpeg"
+            )
+        return found
+    import imageio_ffmpeg
+
+    path: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return path
+
+
+@functools.lru_cache(maxsize=8)
+def available_encoders(ffmpeg: str) -> frozenset[str]:
+    """Video encoders this ffmpeg build lists (``ffmpeg -encoders``)."""
+    try:
+        result = subprocess.run(
+            [ffmpeg, "-hide_banner", "-nostdin", "-encoders"],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EncodeError(f"cannot run {ffmpeg}: {exc}") from exc
+    names = re.findall(r"^\s*V\S*\s+(\S+)", result.stdout, flags=re.MULTILINE)
+    return frozenset(name for name in names if name != "=")
+
+
+def check_encoder(ffmpeg: str, settings: EncodeSettings) -> None:
+    """Raise :class:`EncoderUnavailableError` when this ffmpeg lacks the chosen encoder."""
+    if settings.encoder not in available_encoders(ffmpeg):
+        raise EncoderUnavailableError(
+            f"encoder '{settings.encoder}' is not in this ffmpeg build ({ffmpeg}); "
+            "choose libx264 or libx265, or point encode.ffmpeg_path at a build that has it"
+        )
+
+
+def _rate_control(settings: EncodeSettings) -> list[str]:
+    enc = settings.encoder
+    if enc in ("libx264", "libx265"):
+        args = ["-crf", str(settings.crf), "-preset", settings.preset]
+        if settings.tune:
+            args += ["-tune", settings.tune]
+    elif enc.endswith("_nvenc"):
+        args = ["-rc", "vbr", "-cq", str(settings.crf), "-b:v", "0"]
+    elif enc.endswith("_qsv"):
+        args = ["-global_quality", str(settings.crf)]
+    elif enc.endswith("_vaapi"):
+        args = ["-rc_mode", "CQP", "-qp", str(settings.crf)]
+    else:  # videotoolbox, amf: quality scale 0..100, higher is better
+        args = ["-q:v", str(max(1, 100 - 2 * settings.crf))]
+    if settings.bitrate_k is not None:
+        bufsize = settings.bufsize_k or settings.bitrate_k * 3 // 2
+        args += ["-maxrate", f"{settings.bitrate_k}k", "-bufsize", f"{bufsize}k"]
+    if enc == "libx265":
+        args += ["-x265-params", "log-level=error", "-tag:v", "hvc1"]
+    return args
+
+
+def video_filters(settings: EncodeSettings, width: int, height: int, fps: float) -> list[str]:
+    """Filters in order: pad odd sizes, unsharp, minterpolate."""
+    filters: list[str] = []
+    if settings.needs_even_size and (width % 2 or height % 2):
+        filters.append(f"pad={width + width % 2}:{height + height % 2}:0:0")
+    if settings.unsharp:
+        filters.append(f"unsharp={settings.unsharp}")
+    if settings.minterpolate is not None:
+        filters.append(settings.minterpolate.filter(fps))
+    return filters
+
+
+def encode_command(
+    settings: EncodeSettings,
+    *,
+    ffmpeg: str,
+    width: int,
+    height: int,
+    fps: float,
+    output: Path,
+    container: str = "mp4",
+    faststart: bool | None = None,
+    filters: bool = True,
+) -> list[str]:
+    """The exact argv that encodes raw rgb24 frames from stdin into ``output``.
+
+    ``filters=False`` leaves out unsharp and minterpolate (used for checkpoint segments when a
+    temporal filter must run over the joined video instead).
+    """
+    command = [
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+        "-framerate", fps_text(fps), "-i", "-",
+        "-an",
+    ]  # fmt: skip
+    chain = (
+        video_filters(settings, width, height, fps)
+        if filters
+        else video_filters(
+            settings.model_copy(update={"unsharp": None, "minterpolate": None}), width, height, fps
+        )
+    )
+    if chain:
+        command += ["-vf", ",".join(chain)]
+    command += ["-c:v", settings.encoder, *_rate_control(settings), "-pix_fmt", settings.pix_fmt]
+    if container == "mp4" and (settings.faststart if faststart is None else faststart):
+        command += ["-movflags", "+faststart"]
+    command += ["-f", container, str(output)]
+    return command
+
+
+def concat_command(
+    ffmpeg: str,
+    list_file: Path,
+    output: Path,
+    *,
+    faststart: bool = True,
+    reencode: EncodeSettings | None = None,
+    fps: float | None = None,
+    size: tuple[int, int] | None = None,
+) -> list[str]:
+    """Join segments listed in ``list_file`` (concat demuxer) by stream copy, or re-encode them
+    through ``reencode``'s filters (needed when a temporal filter such as minterpolate is on)."""
+    command = [
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
+        "-f", "concat", "-safe", "0", "-i", str(list_file), "-an",
+    ]  # fmt: skip
+    if reencode is None:
+        command += ["-c", "copy"]
+    else:
+        if fps is None or size is None:
+            raise ValueError("re-encoding a join needs fps and size")
+        chain = video_filters(reencode, *size, fps)
+        if chain:
+            command += ["-vf", ",".join(chain)]
+        command += ["-c:v", reencode.encoder, *_rate_control(reencode), "-pix_fmt", reencode.pix_fmt]
+    if faststart:
+        command += ["-movflags", "+faststart"]
+    command += ["-f", "mp4", str(output)]
+    return command
+
+
+def count_frames(ffmpeg: str, path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> int:
+    """Number of video frames (packets) in ``path``, read by stream copy to the null muxer."""
+    command = [
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
+        "-map", "0:v:0", "-c", "copy", "-f", "null", "-", "-progress", "pipe:1", "-nostats",
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise EncodeError(f"checking {path.name} took longer than {timeout_s:.0f} s") from exc
+    if result.returncode != 0:
+        raise EncodeError(f"{path.name} is not a readable video: {_tail(result.stderr)}")
+    counts = re.findall(r"^frame=(\d+)", result.stdout, flags=re.MULTILINE)
+    if not counts:
+        raise EncodeError(f"{path.name} has no video frames")
+    return int(counts[-1])
+
+
+def run_ffmpeg(command: list[str], what: str, timeout_s: float) -> None:
+    """Run a non-streaming ffmpeg command; raise :class:`EncodeError` with stderr's tail."""
+    log.debug("running %s", command)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise EncodeError(f"{what} took longer than {timeout_s:.0f} s; ffmpeg was stopped") from exc
+    except OSError as exc:
+        raise EncodeError(f"cannot run ffmpeg for {what}: {exc}") from exc
+    if result.returncode != 0:
+        raise EncodeError(f"{what} failed (ffmpeg exit {result.returncode}): {_tail(result.stderr)}")
+
+
+def _tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return " | ".join(kept) or "(ffmpeg printed nothing)"
+
+
+def temp_path(final: Path) -> Path:
+    """A temporary name in the destination folder (same file system, so the rename is atomic).
+
+    Fixed rather than per-process so ``--print-ffmpeg`` shows the real command; the job lock
+    keeps two runs of one job apart.
+    """
+    return final.with_name(f".{final.name}.part")
+
+
+class FrameWriter:
+    """Streams ``HxWx3`` uint8 frames into one ffmpeg process; the file appears only when verified.
+
+    Use as a context manager: leaving the block with an exception kills ffmpeg and removes the
+    temporary file; :meth:`finish` closes stdin, waits, counts the frames and renames.
+    """
+
+    def __init__(self, command: list[str], output: Path, *, width: int, height: int, ffmpeg: str) -> None:
+        self.output = output
+        self.partial = Path(command[-1])
+        self.command = command
+        self.frames = 0
+        self._size = (height, width)
+        self._ffmpeg = ffmpeg
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        log.debug("starting %s", command)
+        try:
+            self._proc = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+        except OSError as exc:
+            raise EncodeError(f"cannot start ffmpeg ({command[0]}): {exc}") from exc
+        self._reader = threading.Thread(
+            target=self._read_stderr, args=(self._proc.stderr,), name="ffmpeg-stderr", daemon=True
+        )
+        self._reader.start()
+
+    @classmethod
+    def open(
+        cls,
+        settings: EncodeSettings,
+        output: Path,
+        *,
+        width: int,
+        height: int,
+        fps: float,
+        ffmpeg: str,
+        container: str = "mp4",
+        filters: bool = True,
+    ) -> FrameWriter:
+        """Start ffmpeg writing to a temporary name next to ``output``."""
+        command = encode_command(
+            settings,
+            ffmpeg=ffmpeg,
+            width=width,
+            height=height,
+            fps=fps,
+            output=temp_path(output),
+            container=container,
+            filters=filters,
+        )
+        return cls(command, output, width=width, height=height, ffmpeg=ffmpeg)
+
+    def _read_stderr(self, stream: IO[bytes] | None) -> None:
+        if stream is None:
+            return
+        for raw in stream:
+            self._stderr.append(raw.decode("utf-8", "replace").rstrip())
+
+    def stderr_tail(self) -> str:
+        return _tail("\n".join(self._stderr))
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != (*self._size, 3) or frame.dtype != np.uint8:
+            raise EncodeError(
+                f"frame {self.frames} is {frame.shape} {frame.dtype}; the encoder expects "
+                f"{self._size[1]}x{self._size[0]} RGB uint8"
+            )
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(np.ascontiguousarray(frame).data)
+        except (BrokenPipeError, OSError) as exc:
+            self._proc.wait()
+            self._reader.join(timeout=5)
+            self._discard()
+            raise EncodeError(
+                f"ffmpeg stopped while encoding {self.output.name}: {self.stderr_tail()}"
+            ) from exc
+        self.frames += 1
+
+    def finish(self, expected_frames: int | None = None, timeout_s: float = 600.0) -> Path:
+        """Close the stream, wait for ffmpeg, verify the frame count and rename into place."""
+        stdin = self._proc.stdin
+        try:
+            if stdin is not None:
+                stdin.close()
+        except OSError:
+            pass
+        try:
+            code = self._proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            self.abort()
+            raise EncodeError(f"ffmpeg did not finish {self.output.name} within {timeout_s:.0f} s") from exc
+        self._reader.join(timeout=5)
+        if code != 0:
+            self._discard()
+            raise EncodeError(f"ffmpeg failed on {self.output.name} (exit {code}): {self.stderr_tail()}")
+        verify_and_rename(self._ffmpeg, self.partial, self.output, expected_frames)
+        return self.output
+
+    def abort(self) -> None:
+        """Kill ffmpeg and remove the temporary file."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        if self._proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
+        self._reader.join(timeout=5)
+        self._discard()
+
+    def _discard(self) -> None:
+        self.partial.unlink(missing_ok=True)
+
+    def __enter__(self) -> FrameWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None or self._proc.poll() is None:
+            self.abort()
+
+
+def verify_and_rename(ffmpeg: str, partial: Path, final: Path, expected_frames: int | None) -> None:
+    """Count ``partial``'s frames; rename it to ``final`` only when the count is right."""
+    try:
+        frames = count_frames(ffmpeg, partial)
+        if expected_frames is not None and frames != expected_frames:
+            raise EncodeError(
+                f"{final.name} has {frames} frames, expected {expected_frames}; the video was not kept"
+            )
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -1,0 +1,271 @@
+"""Job folders: manifest, checkpoint state, lock, PID file and the list of known jobs.
+
+A job folder holds::
+
+    manifest.json   what the job is: inputs (name, size, sha256), settings, the segment plan
+    state.json      what is finished: the indexes of verified segments, status, progress, pid
+    segments/       seg_00000.ts ... one encoded, frame-counted MPEG-TS per block of frame pairs
+    control         run | pause | cancel (see jobs.control.ControlFile)
+    job.lock        held (flock) by the process running the job; a crash releases it
+    job.pid, job.log  the running process and its rotating log (``goesvfi run --detach``)
+
+Why segments: a segment covers a fixed block of input pairs decided before the first frame is
+made and stored in the manifest, so after ``kill -9`` the resumed job re-encodes exactly the
+unfinished blocks with exactly the same input frames. The encoder is deterministic, so each
+segment is bit-identical to the one an uninterrupted run would have written, and joining with
+the concat demuxer (stream copy) gives the same frames and frame count. A segment is marked
+finished only after its frames were counted and it was renamed into place; a half-written one
+is discarded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from goesvfi.core.errors import UserInputError
+
+MANIFEST = "manifest.json"
+STATE = "state.json"
+SEGMENTS = "segments"
+LOCK = "job.lock"
+PID = "job.pid"
+LOG = "job.log"
+MANIFEST_VERSION = 1
+
+
+class JobError(UserInputError):
+    """A job folder that cannot be used as asked."""
+
+
+class NoJobError(JobError):
+    """``--resume`` or ``goesvfi jobs`` named a folder without a job."""
+
+
+class JobMismatchError(JobError):
+    """The inputs or settings changed since the job started."""
+
+
+class JobBusyError(JobError):
+    """Another process is running this job."""
+
+
+def jobs_root() -> Path:
+    """Where job folders live by default (and references to job folders elsewhere)."""
+    from goesvfi.core.config import data_dir
+
+    return data_dir() / "jobs"
+
+
+def job_id(*parts: str) -> str:
+    """A short stable id from the job's input and output paths."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class JobState:
+    """The checkpoint: which segments are finished and how far the job got."""
+
+    status: str = "new"  # new | running | paused | interrupted | failed | done
+    done_segments: list[int] = field(default_factory=list)
+    total_segments: int = 0
+    frames_done: int = 0
+    frames_total: int = 0
+    pid: int | None = None
+    updated: str = ""
+    message: str = ""
+    output: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobState:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write, flush to disk, rename: a reader never sees a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class JobFolder:
+    """One job's folder; see the module docstring for its files."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    @property
+    def state_path(self) -> Path:
+        return self.path / STATE
+
+    @property
+    def segments_dir(self) -> Path:
+        return self.path / SEGMENTS
+
+    @property
+    def log_path(self) -> Path:
+        return self.path / LOG
+
+    @property
+    def pid_path(self) -> Path:
+        return self.path / PID
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def segment_path(self, index: int) -> Path:
+        return self.segments_dir / f"seg_{index:05d}.ts"
+
+    def read_manifest(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise NoJobError(
+                f"{self.path} holds no job (no {MANIFEST}); start one with 'goesvfi run'"
+            ) from None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise JobError(
+                f"cannot read {self.manifest_path}: {exc}; start the job again without --resume"
+            ) from exc
+        return data
+
+    def read_state(self) -> JobState:
+        try:
+            return JobState.from_json(json.loads(self.state_path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return JobState()
+        except (OSError, json.JSONDecodeError, TypeError):
+            return JobState(status="unknown", message=f"{STATE} is unreadable")
+
+    def write_state(self, state: JobState) -> None:
+        state.updated = now_iso()
+        write_json_atomic(self.state_path, asdict(state))
+
+    def start_fresh(self, manifest: dict[str, Any]) -> JobState:
+        """Clear old checkpoints and write a new manifest; returns the empty state."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.segments_dir, ignore_errors=True)
+        self.segments_dir.mkdir()
+        (self.path / "control").unlink(missing_ok=True)
+        write_json_atomic(self.manifest_path, {"version": MANIFEST_VERSION, **manifest})
+        state = JobState(status="new")
+        self.write_state(state)
+        return state
+
+    def finished_segments(self, state: JobState) -> set[int]:
+        """Segments marked finished whose file is really there (others are redone)."""
+        return {i for i in state.done_segments if self.segment_path(i).is_file()}
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the job's lock while running it; a second runner gets :class:`JobBusyError`."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle = (self.path / LOCK).open("a+")
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                pid = self.running_pid()
+                raise JobBusyError(
+                    f"job {self.path} is already running"
+                    + (f" (pid {pid})" if pid else "")
+                    + "; wait for it, or stop it with 'goesvfi jobs cancel'"
+                ) from None
+            self.pid_path.write_text(f"{os.getpid()}\n", encoding="utf-8")
+            try:
+                yield
+            finally:
+                self.pid_path.unlink(missing_ok=True)
+        finally:
+            handle.close()
+
+    def is_running(self) -> bool:
+        """True while some process holds the job lock."""
+        lock = self.path / LOCK
+        if not lock.exists():
+            return False
+        with lock.open("a+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+    def running_pid(self) -> int | None:
+        try:
+            return int(self.pid_path.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return None
+
+
+def manifest_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Human-readable differences between a stored manifest and the one a resume would write."""
+    differences: list[str] = []
+    old_inputs = {item["name"]: item for item in old.get("inputs", [])}
+    new_inputs = {item["name"]: item for item in new.get("inputs", [])}
+    for name in sorted(set(old_inputs) ^ set(new_inputs)):
+        differences.append(f"input {name} was {'removed' if name in old_inputs else 'added'}")
+    for name in sorted(set(old_inputs) & set(new_inputs)):
+        if old_inputs[name].get("sha256") != new_inputs[name].get("sha256"):
+            differences.append(f"input {name} changed")
+    for section in ("settings", "plan"):
+        before, after = old.get(section, {}), new.get(section, {})
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                differences.append(f"{key}: {before.get(key)!r} -> {after.get(key)!r}")
+    return differences
+
+
+def register_job(path: Path) -> None:
+    """Make a job folder outside :func:`jobs_root` show up in ``goesvfi jobs list``."""
+    root = jobs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    resolved = path.resolve()
+    if resolved.parent == root.resolve():
+        return
+    ref = root / f"{job_id(str(resolved))}.ref"
+    ref.write_text(str(resolved) + "\n", encoding="utf-8")
+
+
+def known_jobs() -> list[JobFolder]:
+    """Job folders under :func:`jobs_root` and those registered from elsewhere, newest first."""
+    root = jobs_root()
+    if not root.is_dir():
+        return []
+    folders: dict[Path, JobFolder] = {}
+    for entry in root.iterdir():
+        target = entry
+        if entry.suffix == ".ref":
+            try:
+                target = Path(entry.read_text(encoding="utf-8").strip())
+            except OSError:
+                continue
+        folder = JobFolder(target)
+        if folder.exists():
+            folders[target.resolve()] = folder
+    return sorted(folders.values(), key=lambda f: f.manifest_path.stat().st_mtime, reverse=True)

@@ -1,0 +1,126 @@
+"""Memory budget and the decode-ahead thread.
+
+Frames are streamed: the pipeline holds the current pair, the frames decoded ahead, and the
+in-between frames of one pair. :class:`MemoryBudget` turns a share of the available RAM into how
+many frames may be decoded ahead, and shrinks that number when the machine runs short.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from goesvfi.core.jobs.control import CancelToken
+
+log = logging.getLogger(__name__)
+
+WORKING_SET_FACTOR = 24
+"""Bytes of interpolator working memory per byte of one RGB frame (float copies, flows, pyramids)."""
+
+
+@dataclass
+class MemoryBudget:
+    """``fraction`` of the RAM available at start, in bytes; re-checked while the job runs."""
+
+    limit_bytes: int
+    fraction: float
+    max_ahead: int = 8
+
+    @classmethod
+    def from_system(cls, fraction: float, max_ahead: int = 8) -> MemoryBudget:
+        import psutil
+
+        available = int(psutil.virtual_memory().available)
+        return cls(int(available * fraction), fraction, max_ahead)
+
+    def ahead_depth(self, frame_bytes: int, multiplier: int) -> int:
+        """How many decoded frames may wait in the queue now (at least 1)."""
+        import psutil
+
+        available = int(psutil.virtual_memory().available * self.fraction)
+        budget = min(self.limit_bytes, available)
+        fixed = frame_bytes * (WORKING_SET_FACTOR + multiplier + 2)
+        depth = (budget - fixed) // max(1, frame_bytes)
+        return int(max(1, min(self.max_ahead, depth)))
+
+    def check_fits(self, frame_bytes: int, multiplier: int) -> str | None:
+        """A warning when one pair's working set alone exceeds the budget (the job still runs)."""
+        need = frame_bytes * (WORKING_SET_FACTOR + multiplier + 3)
+        if need > self.limit_bytes:
+            return (
+                f"one frame pair needs about {need / 2**20:.0f} MB but the memory budget is "
+                f"{self.limit_bytes / 2**20:.0f} MB; crop or downscale the frames, or raise "
+                "pipeline.memory_fraction"
+            )
+        return None
+
+
+class Prefetcher:
+    """Loads frames in a background thread, in order, keeping at most ``depth()`` waiting.
+
+    :meth:`get` returns frames in the order of ``indexes``; an error in the loader is raised
+    from :meth:`get` at the frame where it happened.
+    """
+
+    def __init__(
+        self,
+        indexes: Sequence[int],
+        load: Callable[[int], np.ndarray],
+        depth: Callable[[], int],
+        cancel: CancelToken,
+    ) -> None:
+        self._indexes = list(indexes)
+        self._load = load
+        self._depth = depth
+        self._cancel = cancel
+        self._ready: dict[int, np.ndarray | BaseException] = {}
+        self._cond = threading.Condition()
+        self._closed = False
+        self.peak_waiting = 0
+        self._thread = threading.Thread(target=self._run, name="decode-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for index in self._indexes:
+            with self._cond:
+                while not self._closed and len(self._ready) >= self._depth():
+                    self._cond.wait(timeout=0.5)
+                if self._closed:
+                    return
+            item: np.ndarray | BaseException
+            try:
+                item = self._load(index)
+            except BaseException as exc:  # noqa: BLE001 - raised again in the consumer's thread
+                item = exc
+            with self._cond:
+                self._ready[index] = item
+                self.peak_waiting = max(self.peak_waiting, len(self._ready))
+                self._cond.notify_all()
+            if isinstance(item, BaseException):
+                return
+
+    def get(self, index: int) -> np.ndarray:
+        with self._cond:
+            while index not in self._ready:
+                if self._cancel.cancelled or not self._thread.is_alive():
+                    break
+                self._cond.wait(timeout=0.2)
+            item = self._ready.pop(index, None)
+            self._cond.notify_all()
+        if item is None:
+            self._cancel.raise_if_cancelled()
+            raise RuntimeError(f"frame {index} was not loaded (decode-ahead thread ended)")
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._ready.clear()
+            self._cond.notify_all()
+        self._thread.join(timeout=5)

@@ -1,0 +1,173 @@
+"""What a run is asked to do (:class:`PipelineRequest`), how it is cut into checkpoint segments
+(:class:`SegmentPlan`), and what it reports (:class:`PipelineResult`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from goesvfi.core.config import RenderSettings
+from goesvfi.core.encode.settings import EncodeSettings
+from goesvfi.core.pipeline.errors import PipelineInputError
+from goesvfi.core.pipeline.frames import Crop, OnBadFrame
+
+Colour = Literal["none", "native", "sanchez"]
+COLOURS: tuple[Colour, ...] = ("none", "native", "sanchez")
+
+
+@dataclass
+class PipelineRequest:
+    """Everything ``goesvfi run`` (or the GUI's processing tab) asks for."""
+
+    input_dir: Path
+    output: Path | None
+    fps: float = 30.0
+    multiplier: int = 4
+    interpolator: str = "auto"
+    scale: float = 1.0
+    crop: Crop | None = None
+    colour: Colour = "none"
+    encode: EncodeSettings = field(default_factory=EncodeSettings)
+    frames_out: Path | None = None
+    job_dir: Path | None = None
+    resume: bool = False
+    on_bad_frame: OnBadFrame = "stop"
+    segment_frames: int = 120
+    memory_fraction: float = 0.5
+    io_timeout_s: float = 60.0
+    resize: bool = False
+    threads: int = 0
+    models_dir: Path | None = None
+    render: RenderSettings = field(default_factory=RenderSettings)
+
+    def check(self) -> None:
+        """Raise :class:`PipelineInputError` for arguments that cannot work together."""
+        if self.output is None and self.frames_out is None:
+            raise PipelineInputError("give an output video with -o FILE, or --frames-out DIR, or both")
+        if not 0.1 <= self.fps <= 240:
+            raise PipelineInputError(f"--fps {self.fps:g} must be between 0.1 and 240")
+        if not 1 <= self.multiplier <= 64:
+            raise PipelineInputError(f"--multiplier {self.multiplier} must be between 1 and 64")
+        if not 0.25 <= self.scale <= 1.0:
+            raise PipelineInputError(f"--scale {self.scale:g} must be between 0.25 and 1")
+        if self.output is not None and self.output.suffix.lower() != ".mp4":
+            raise PipelineInputError(f"-o {self.output}: the output must be an .mp4 file")
+        if self.colour not in COLOURS:
+            raise PipelineInputError(f"--colour '{self.colour}' is unknown; use one of {', '.join(COLOURS)}")
+
+    def identity(self) -> dict[str, Any]:
+        """Settings that decide the output frames; a resume must match them exactly."""
+        return {
+            "fps": self.fps,
+            "multiplier": self.multiplier,
+            "interpolator": self.interpolator,
+            "scale": self.scale,
+            "crop": self.crop.text if self.crop else None,
+            "colour": self.colour,
+            "encode": self.encode.model_dump(mode="json"),
+            "video": self.output is not None,
+            "frames_out": str(self.frames_out.resolve()) if self.frames_out else None,
+            "on_bad_frame": self.on_bad_frame,
+            "resize": self.resize,
+            "render": self.render.model_dump(mode="json") if self.colour != "none" else None,
+        }
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Input pairs ``first_pair .. last_pair - 1``; the final segment also ends on the last frame."""
+
+    index: int
+    first_pair: int
+    last_pair: int
+    is_last: bool
+
+    def frame_indexes(self) -> range:
+        """Input frames this segment reads."""
+        return range(self.first_pair, self.last_pair + 1)
+
+    def output_frames(self, multiplier: int) -> int:
+        return (self.last_pair - self.first_pair) * multiplier + (1 if self.is_last else 0)
+
+    def first_output_frame(self, multiplier: int) -> int:
+        return self.first_pair * multiplier
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """K frames, multiplier N: ``(K-1)*N + 1`` output frames in segments of whole pairs."""
+
+    frames: int
+    multiplier: int
+    pairs_per_segment: int
+
+    @classmethod
+    def make(cls, frames: int, multiplier: int, segment_frames: int) -> SegmentPlan:
+        return cls(frames, multiplier, max(1, segment_frames // multiplier))
+
+    @property
+    def output_frames(self) -> int:
+        return (self.frames - 1) * self.multiplier + 1
+
+    @property
+    def segments(self) -> list[Segment]:
+        pairs = self.frames - 1
+        count = math.ceil(pairs / self.pairs_per_segment)
+        return [
+            Segment(
+                index=i,
+                first_pair=i * self.pairs_per_segment,
+                last_pair=min(pairs, (i + 1) * self.pairs_per_segment),
+                is_last=i == count - 1,
+            )
+            for i in range(count)
+        ]
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "frames": self.frames,
+            "multiplier": self.multiplier,
+            "pairs_per_segment": self.pairs_per_segment,
+            "output_frames": self.output_frames,
+        }
+
+
+@dataclass
+class PipelineResult:
+    """What a finished run reports (the CLI's ``--json`` object)."""
+
+    output: Path | None
+    frames_out: Path | None
+    input_frames: int
+    output_frames: int
+    fps: float
+    interpolator: str
+    seconds: float
+    resumed: bool
+    job_dir: Path
+    width: int
+    height: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    segments_reused: int = 0
+    segments_total: int = 0
+    ffmpeg_commands: list[list[str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "output": str(self.output) if self.output else None,
+            "frames_out": str(self.frames_out) if self.frames_out else None,
+            "input_frames": self.input_frames,
+            "output_frames": self.output_frames,
+            "fps": self.fps,
+            "interpolator": self.interpolator,
+            "seconds": round(self.seconds, 3),
+            "resumed": self.resumed,
+            "job_dir": str(self.job_dir),
+            "width": self.width,
+            "height": self.height,
+            "skipped": [{"name": name, "reason": reason} for name, reason in self.skipped],
+            "segments_reused": self.segments_reused,
+            "segments_total": self.segments_total,
+        }

@@ -1,0 +1,118 @@
+"""Turn one checked input frame into the RGB frame the interpolator sees.
+
+read (with timeout, hash checked against the manifest) → decode (image) or render (NetCDF)
+→ resize (policy) → crop → colour (none / native / sanchez).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from goesvfi.core.config import RenderSettings
+from goesvfi.core.pipeline.errors import BadFrameError
+from goesvfi.core.pipeline.frames import (
+    Crop,
+    FrameInfo,
+    call_with_timeout,
+    decode_image,
+    read_bytes,
+    resize_to,
+)
+
+log = logging.getLogger(__name__)
+
+
+class FrameSource:
+    """Loads frame ``index`` of ``frames`` ready for interpolation (``HxWx3`` uint8)."""
+
+    def __init__(
+        self,
+        frames: Sequence[FrameInfo],
+        *,
+        crop: Crop | None,
+        colour: str,
+        resize: bool,
+        timeout_s: float,
+        render: RenderSettings | None = None,
+    ) -> None:
+        self.frames = list(frames)
+        self.crop = crop
+        self.colour = colour
+        self.resize = resize
+        self.timeout_s = timeout_s
+        self.render = render or RenderSettings()
+        self._reference: tuple[int, int] | None = None
+        if colour == "none":
+            self._reference = next(
+                ((f.width, f.height) for f in self.frames if f.width is not None and f.height is not None),
+                None,
+            )
+
+    def raw_size(self) -> tuple[int, int]:
+        """Width and height of the frames before cropping (renders the first frame if needed)."""
+        if self._reference is None:
+            first = self._decode(self.frames[0])
+            self._reference = (first.shape[1], first.shape[0])
+        return self._reference
+
+    def output_size(self) -> tuple[int, int]:
+        if self.crop is not None:
+            return self.crop.width, self.crop.height
+        return self.raw_size()
+
+    def _decode(self, info: FrameInfo) -> np.ndarray:
+        if not info.is_netcdf:
+            data = read_bytes(info.path, self.timeout_s)
+            if hashlib.sha256(data).hexdigest() != info.sha256:
+                raise BadFrameError(
+                    f"frame {info.path.name} changed while the job ran; restore it or start the job again"
+                )
+            if self.colour == "none":
+                return decode_image(info.path, data)
+        return call_with_timeout(
+            lambda: render_frame(info.path, self.colour, self.render),
+            self.timeout_s * 4,
+            f"rendering {info.path.name}",
+        )
+
+    def load(self, index: int) -> np.ndarray:
+        info = self.frames[index]
+        frame = self._decode(info)
+        width, height = self.raw_size()
+        if (frame.shape[1], frame.shape[0]) != (width, height):
+            if not self.resize:
+                raise BadFrameError(
+                    f"frame {info.path.name} is {frame.shape[1]}x{frame.shape[0]}, the others are "
+                    f"{width}x{height}; remove it or set pipeline.resize to 'first'"
+                )
+            frame = resize_to(frame, width, height)
+        if self.crop is not None:
+            frame = self.crop.apply(frame)
+        return np.ascontiguousarray(frame)
+
+
+def render_frame(path: Path, colour: str, render: RenderSettings) -> np.ndarray:
+    """Render a NetCDF file (any colour) or colour an image frame with the renderer.
+
+    ``none`` renders NetCDF as grey; ``native`` is the built-in false colour; ``sanchez`` runs
+    the external Sanchez program (see docs/render.md).
+    """
+    from goesvfi.core.errors import GoesVfiError
+    from goesvfi.core.render import RenderOptions, render_array
+
+    options = RenderOptions(
+        colour="grey" if colour == "none" else colour,
+        dqf=render.dqf,
+        underlay=render.underlay,
+        ir_range=(render.ir_min_k, render.ir_max_k),
+        sanchez_path=render.sanchez_path,
+    )
+    try:
+        return render_array(path, options)
+    except GoesVfiError as exc:
+        raise BadFrameError(f"frame {path.name}: {exc}") from exc

@@ -1,0 +1,33 @@
+"""Remote fetch from the NOAA S3 buckets and the STAR CDN: verified, atomic, resumable, retried.
+
+Modules: :mod:`.base` (store protocol, wanted frame, exception tree), :mod:`.s3`, :mod:`.cdn`,
+:mod:`.composite` (source order, breakers), :mod:`.retry`, :mod:`.download` (atomic verified
+writer), :mod:`.safety` (names, disk space), :mod:`.stats`, :mod:`.messages` (plain-language
+"no data" and diagnostics), :mod:`.job` (:func:`fetch_range`), :mod:`.fill`, :mod:`.follow`,
+:mod:`.diagnostics` (``goesvfi doctor``).
+
+Heavy client libraries (aioboto3, aiohttp) are imported only when a fetch starts.
+"""
+
+from __future__ import annotations
+
+from goesvfi.core.remote.base import (
+    FetchInputError,
+    RemoteError,
+    SourcesExhaustedError,
+    Store,
+    Wanted,
+)
+from goesvfi.core.remote.job import FetchRequest, FetchResult, fetch_range, fetch_range_sync
+
+__all__ = [
+    "FetchInputError",
+    "FetchRequest",
+    "FetchResult",
+    "RemoteError",
+    "SourcesExhaustedError",
+    "Store",
+    "Wanted",
+    "fetch_range",
+    "fetch_range_sync",
+]

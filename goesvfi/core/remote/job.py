@@ -1,0 +1,393 @@
+"""A fetch job: wanted frames → existing files skipped → sources located → verified downloads.
+
+:func:`fetch_range` is the one entry point for the CLI, the view-models and gap filling;
+:func:`fetch_range_sync` runs it with :func:`asyncio.run` for callers in a plain thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from goesvfi.core.config import RemoteSettings
+from goesvfi.core.jobs.control import CancelledByUser, CancelToken
+from goesvfi.core.jobs.progress import ProgressCallback, ProgressEvent, RateMeter
+from goesvfi.core.remote.base import FetchInputError, Store, Wanted
+from goesvfi.core.remote.cdn import CdnStore
+from goesvfi.core.remote.composite import ORDERS, CompositeStore, ItemResult, Located
+from goesvfi.core.remote.download import RateLimiter, Transfer
+from goesvfi.core.remote.messages import diagnostic_summary, no_data_message
+from goesvfi.core.remote.retry import RetryPolicy
+from goesvfi.core.remote.s3 import S3Store
+from goesvfi.core.remote.safety import check_free_space
+from goesvfi.core.remote.stats import SourceStats
+from goesvfi.core.satellites import cadence, get_product, resolve_satellite
+from goesvfi.core.timeindex import AmbiguousNameError, ParsedName, expected_series, parse_name
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_FRAMES = 100_000
+PROGRESS_EVERY_S = 0.25
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """What to fetch: a time range (every scan slot in it) or explicit times, into ``dest``."""
+
+    satellite: str  # GOES-19, 19, east, west (roles resolve per time)
+    product: str  # ABI-L1b-RadC, ABI-L2-CMIPF, ...
+    band: int
+    dest: Path
+    start: datetime | None = None
+    end: datetime | None = None
+    times: tuple[datetime, ...] = ()
+    meso: str | None = None  # M1 / M2 for mesoscale products
+    tolerance: timedelta | None = None  # default: just under half the product's cadence
+    settings: RemoteSettings = field(default_factory=RemoteSettings)
+
+    def wanted_frames(self) -> list[Wanted]:
+        """One :class:`Wanted` per scan slot; raises :class:`FetchInputError` for bad arguments."""
+        product = get_product(self.product)
+        if not 1 <= self.band <= 16:
+            raise FetchInputError(f"--band {self.band} is not an ABI band; use 1 to 16")
+        if self.meso not in (None, "M1", "M2"):
+            raise FetchInputError(f"mesoscale sector '{self.meso}' must be M1 or M2")
+        if self.times:
+            times = sorted({_utc(t) for t in self.times})
+        else:
+            if self.start is None or self.end is None:
+                raise FetchInputError("give --start and --end (or --fill DIR)")
+            start, end = _utc(self.start), _utc(self.end)
+            if end < start:
+                raise FetchInputError(
+                    f"--end {end:%Y-%m-%dT%H:%M}Z is before --start {start:%Y-%m-%dT%H:%M}Z"
+                )
+            times = expected_series(start, end, cadence(product, when=start), start)
+        if len(times) > MAX_FRAMES:
+            raise FetchInputError(f"{len(times)} frames asked for; split the range (at most {MAX_FRAMES})")
+        frames = []
+        for moment in times:
+            step = cadence(product, when=moment)
+            tolerance = self.tolerance or step / 2 - timedelta(microseconds=1)
+            satellite = resolve_satellite(self.satellite, moment)
+            meso = (self.meso or "M1") if product.sector == "M" else None
+            frames.append(Wanted(satellite, product, self.band, moment, tolerance, meso))
+        return frames
+
+
+@dataclass
+class FetchResult:
+    """Every frame's outcome, per-source statistics and totals."""
+
+    items: list[ItemResult]
+    stats: dict[str, dict[str, Any]]
+    elapsed_s: float
+
+    def with_status(self, status: str) -> list[ItemResult]:
+        return [item for item in self.items if item.status == status]
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        return self.with_status("failed")
+
+    @property
+    def files(self) -> list[Path]:
+        return sorted(item.path for item in self.items if item.path is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        def when(item: ItemResult) -> str:
+            return item.wanted.time.isoformat().replace("+00:00", "Z")
+
+        return {
+            "requested": len(self.items),
+            "downloaded": len(self.with_status("downloaded")),
+            "skipped_existing": len(self.with_status("skipped_existing")),
+            "absent": [{"time": when(i), "message": i.message} for i in self.with_status("absent")],
+            "failed": [
+                {"time": when(i), "message": i.message, "reasons": [a.to_json() for a in i.attempts]}
+                for i in self.failed
+            ],
+            "files": [str(path) for path in self.files],
+            "bytes": sum(item.size for item in self.items),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "stats": self.stats,
+        }
+
+
+class _Progress:
+    """Turns item and byte updates into throttled :class:`ProgressEvent` calls."""
+
+    def __init__(self, callback: ProgressCallback | None, total: int) -> None:
+        self._callback = callback
+        self.total = total
+        self.done = 0
+        self.bytes = 0
+        self._meter = RateMeter()
+        self._bytes_meter = RateMeter()
+        self._last = 0.0
+        self.current = ""
+
+    def add_bytes(self, amount: int) -> None:
+        self.bytes += amount
+        if time.monotonic() - self._last >= PROGRESS_EVERY_S:
+            self.emit()
+
+    def item_done(self, item: ItemResult) -> None:
+        self.done += 1
+        self.current = f"{item.wanted.describe()}: {item.status}"
+        self.emit()
+
+    def emit(self) -> None:
+        if self._callback is None:
+            return
+        self._last = time.monotonic()
+        rate, eta = self._meter.measure(self.done, self.total)
+        speed, _ = self._bytes_meter.measure(self.bytes, None)
+        self._callback(
+            ProgressEvent(
+                "job",
+                "fetch",
+                self.done,
+                self.total,
+                rate,
+                eta,
+                self.current,
+                {"bytes": self.bytes, "speed_bps": round(speed or 0.0, 1)},
+            )
+        )
+
+
+class FetchSession:
+    """The sources, statistics and connection pools of one job (reused across ``--follow`` polls)."""
+
+    def __init__(self, settings: RemoteSettings, *, rng_seed: int | None = None) -> None:
+        import random
+
+        self.settings = settings
+        names = ORDERS[settings.source]
+        self.stats = {name: SourceStats(name) for name in names}
+        policy = RetryPolicy.from_settings(settings, random.Random(rng_seed))
+        limiter = RateLimiter(settings.max_rate) if settings.max_rate else None
+        max_bytes = int(settings.max_object_mb * 1_000_000)
+
+        def transfer(name: str) -> Transfer:
+            return Transfer(name, policy, self.stats[name], settings.read_timeout_s, max_bytes, limiter)
+
+        stores: list[Store] = []
+        if "s3" in names:
+            stores.append(
+                S3Store(
+                    transfer("s3"),
+                    endpoint_url=settings.s3_endpoint,
+                    concurrency=settings.concurrency,
+                    connect_timeout_s=settings.connect_timeout_s,
+                    read_timeout_s=settings.read_timeout_s,
+                )
+            )
+        if "cdn" in names:
+            stores.append(
+                CdnStore(
+                    transfer("cdn"),
+                    base_url=settings.cdn_base,
+                    recent_days=settings.cdn_recent_days,
+                    size=settings.cdn_size,
+                    concurrency=settings.concurrency,
+                    connect_timeout_s=settings.connect_timeout_s,
+                    read_timeout_s=settings.read_timeout_s,
+                )
+            )
+        self.composite = CompositeStore(
+            stores,
+            settings.source,
+            self.stats,
+            breaker_failures=settings.breaker_failures,
+            breaker_cooldown_s=settings.breaker_cooldown_s,
+        )
+
+    async def __aenter__(self) -> FetchSession:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for store in self.composite.stores:
+            await store.aclose()
+
+    def stats_json(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: {**stats.to_dict(), "breaker": self.composite.breakers[name].state}
+            for name, stats in self.stats.items()
+            if name in self.composite.breakers
+        }
+
+    async def run(
+        self, frames: Sequence[Wanted], dest: Path, progress: ProgressCallback | None = None
+    ) -> FetchResult:
+        """Fetch ``frames`` into ``dest`` (skipping ones already there); never raises per frame."""
+        started = time.monotonic()
+        dest = _prepare_dest(dest)
+        tracker = _Progress(progress, len(frames))
+        results: dict[int, ItemResult] = {}
+        existing = _existing_files(dest)
+        todo: list[int] = []
+        for index, wanted in enumerate(frames):
+            path = _match_existing(existing, wanted)
+            if path is not None:
+                results[index] = ItemResult(wanted, "skipped_existing", path)
+                tracker.item_done(results[index])
+            else:
+                todo.append(index)
+        limit = asyncio.Semaphore(self.settings.concurrency)
+        located: dict[int, Located] = {}
+
+        async def locate(index: int) -> None:
+            async with limit:
+                attempts: list[Any] = []
+                absent: list[str] = []
+                found = await self.composite.locate(frames[index], attempts, absent)
+            if found is not None:
+                located[index] = found
+                return
+            results[index] = _unlocated(frames[index], attempts, absent)
+            tracker.item_done(results[index])
+
+        async def fetch(index: int) -> None:
+            async with limit:
+                tracker.current = frames[index].describe()
+                results[index] = await self.composite.fetch(
+                    frames[index], dest, tracker.add_bytes, located[index]
+                )
+            tracker.item_done(results[index])
+
+        await _all(locate(index) for index in todo)
+        check_free_space(dest, sum(found.candidate.size or 0 for found in located.values()))
+        await _all(fetch(index) for index in sorted(located))
+        result = FetchResult(
+            [results[i] for i in range(len(frames))], self.stats_json(), time.monotonic() - started
+        )
+        if len(result.failed) >= 3:
+            log.warning("%s", diagnostic_summary(result.failed, self.stats_json()))
+        return result
+
+
+async def _all(jobs: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run ``jobs`` together; a job-stopping error (disk, bug) cancels the rest and is raised as is."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(job)
+    except ExceptionGroup as failures:
+        first = failures.exceptions[0]
+        while isinstance(first, ExceptionGroup):
+            first = first.exceptions[0]
+        raise first from failures
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _prepare_dest(dest: Path) -> Path:
+    if dest.exists() and not dest.is_dir():
+        raise FetchInputError(f"--dest {dest} is a file; give a folder")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FetchInputError(f"cannot create --dest {dest}: {exc.strerror}; choose another folder") from None
+    return dest
+
+
+def _existing_files(dest: Path) -> list[tuple[Path, ParsedName]]:
+    found = []
+    for path in dest.iterdir():
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        try:
+            parsed = parse_name(path.name)
+        except AmbiguousNameError:
+            continue
+        if parsed is not None:
+            found.append((path, parsed))
+    return found
+
+
+def _match_existing(existing: list[tuple[Path, ParsedName]], wanted: Wanted) -> Path | None:
+    for path, parsed in existing:
+        if (
+            parsed.satellite in (None, wanted.satellite.number)
+            and parsed.band in (None, wanted.band)
+            and parsed.sector in (None, wanted.sector)
+            and abs(parsed.timestamp - wanted.time) <= wanted.tolerance
+        ):
+            return path
+    return None
+
+
+def _unlocated(wanted: Wanted, attempts: list[Any], absent: list[str]) -> ItemResult:
+    from goesvfi.core.remote.base import SourcesExhaustedError
+
+    if attempts:
+        return ItemResult(
+            wanted,
+            "failed",
+            attempts=attempts,
+            message=str(SourcesExhaustedError(wanted.describe(), attempts)),
+        )
+    return ItemResult(wanted, "absent", message=no_data_message(wanted, absent, datetime.now(UTC)))
+
+
+async def run_cancellable(awaitable: Awaitable[T], cancel: CancelToken | None) -> T:
+    """Await ``awaitable``; a cancel on ``cancel`` (from any thread) cancels it and raises CancelledByUser."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if cancel is None or task is None:
+        return await awaitable
+
+    def cancel_task() -> None:
+        loop.call_soon_threadsafe(task.cancel)
+
+    unregister = cancel.on_cancel(cancel_task)
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        if not cancel.cancelled:
+            raise
+        task.uncancel()
+        raise CancelledByUser(f"fetch stopped: {cancel.reason}") from None
+    finally:
+        unregister()
+
+
+async def fetch_range(
+    request: FetchRequest,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    rng_seed: int | None = None,
+) -> FetchResult:
+    """Fetch every frame of ``request`` into ``request.dest``; cancel leaves nothing partial."""
+    frames = request.wanted_frames()
+
+    async def job() -> FetchResult:
+        async with FetchSession(request.settings, rng_seed=rng_seed) as session:
+            return await session.run(frames, request.dest, progress)
+
+    return await run_cancellable(job(), cancel)
+
+
+def fetch_range_sync(
+    request: FetchRequest,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> FetchResult:
+    """:func:`fetch_range` for a plain thread (the CLI and Qt workers)."""
+    return asyncio.run(fetch_range(request, progress=progress, cancel=cancel))

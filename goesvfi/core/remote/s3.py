@@ -1,0 +1,231 @@
+"""The NOAA GOES S3 buckets (``noaa-goes16`` ... ``noaa-goes19``), read anonymously with aioboto3.
+
+Keys are ``<product>/<YYYY>/<DDD>/<HH>/OR_ABI-...nc``. The creation time in a file name is unknown
+in advance, so :meth:`S3Store.find` lists the hour prefix (once per job, shared by every frame
+of that hour) and takes the object whose scan start is nearest the wanted time. A missing hour
+prefix is an empty listing: no data for that hour, not an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from goesvfi.core.remote.base import Candidate, OnBytes, PermanentError, Wanted
+from goesvfi.core.remote.download import CHUNK, Transfer, etag_md5
+from goesvfi.core.remote.safety import check_key
+from goesvfi.core.timeindex import AbiFileName, parse_abi_filename
+
+log = logging.getLogger(__name__)
+
+# Listings of hours that may still receive files are re-read after this long.
+RECENT_LISTING_TTL_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    key: str
+    size: int
+    etag: str
+
+
+class S3Body:
+    """A ``get_object`` response streamed in chunks (never ``download_file``)."""
+
+    def __init__(self, response: dict[str, Any], partial: bool) -> None:
+        self._stream = response["Body"]
+        self.partial = partial
+        length = response.get("ContentLength")
+        self.length = int(length) if length is not None else None
+        self.etag: str | None = response.get("ETag")
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while chunk := await self._stream.read(CHUNK):
+            yield chunk
+
+    async def close(self) -> None:
+        # A fully read body has already released its connection; a broken one must not be reused.
+        if not self._stream.content.at_eof():
+            self._stream.close()
+
+
+def hour_prefixes(wanted: Wanted) -> list[tuple[datetime, str]]:
+    """``(hour, "<product>/<YYYY>/<DDD>/<HH>/OR_<product>")`` for every hour within time ± tolerance."""
+    hour = (wanted.time - wanted.tolerance).replace(minute=0, second=0, microsecond=0)
+    last = wanted.time + wanted.tolerance
+    prefixes = []
+    while hour <= last:
+        prefixes.append((hour, f"{wanted.product.name}/{hour:%Y/%j/%H}/OR_{wanted.product.name}"))
+        hour += timedelta(hours=1)
+    return prefixes
+
+
+def _matches(parsed: AbiFileName | None, wanted: Wanted) -> bool:
+    return (
+        parsed is not None
+        and parsed.satellite == wanted.satellite.number
+        and parsed.band == wanted.band
+        and parsed.product == wanted.product.name
+        and (wanted.product.sector != "M" or parsed.meso == wanted.sector)
+    )
+
+
+class S3Store:
+    """Anonymous S3 reads; one client per job with a pool sized to the concurrency."""
+
+    name = "s3"
+
+    def __init__(
+        self,
+        transfer: Transfer,
+        *,
+        endpoint_url: str | None,
+        concurrency: int,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._transfer = transfer
+        self._endpoint = endpoint_url
+        self._pool = concurrency + 4  # the default pool of 10 silently caps concurrency
+        self._timeouts = (connect_timeout_s, read_timeout_s)
+        self._clock = clock
+        self._client: Any = None
+        self._stack = contextlib.AsyncExitStack()
+        self._lock = asyncio.Lock()
+        self._listings: dict[tuple[str, str], tuple[float, asyncio.Task[list[_Listed]]]] = {}
+
+    def covers(self, wanted: Wanted, now: datetime) -> bool:
+        return True
+
+    async def _ready(self) -> Any:
+        async with self._lock:
+            if self._client is None:
+                import aioboto3
+                from botocore import UNSIGNED
+                from botocore.config import Config
+
+                config = Config(
+                    signature_version=UNSIGNED,
+                    max_pool_connections=self._pool,
+                    connect_timeout=self._timeouts[0],
+                    read_timeout=self._timeouts[1],
+                    retries={"total_max_attempts": 1, "mode": "standard"},  # our loop retries
+                    s3={"addressing_style": "path" if self._endpoint else "auto"},
+                )
+                session = aioboto3.Session()
+                self._client = await self._stack.enter_async_context(
+                    session.client("s3", region_name="us-east-1", endpoint_url=self._endpoint, config=config)
+                )
+            return self._client
+
+    async def _list(self, bucket: str, prefix: str) -> list[_Listed]:
+        client = await self._ready()
+        found: list[_Listed] = []
+        token: str | None = None
+        while True:
+            self._transfer.stats.record_attempt()
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            sent = self._clock()
+            page = await client.list_objects_v2(**kwargs)
+            self._transfer.stats.record_latency(self._clock() - sent)
+            for item in page.get("Contents", []):
+                key = str(item["Key"])
+                if not check_key(key, prefix):
+                    log.warning("skipping object with an unsafe key %r in %s", key, bucket)
+                    continue
+                found.append(_Listed(key, int(item["Size"]), str(item.get("ETag", ""))))
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return found
+
+    async def _listing(self, bucket: str, prefix: str, hour_end: datetime, now: datetime) -> list[_Listed]:
+        key = (bucket, prefix)
+        cached = self._listings.get(key)
+        fresh = cached is not None and (
+            now - hour_end > timedelta(hours=1) or self._clock() - cached[0] < RECENT_LISTING_TTL_S
+        )
+        if cached is None or not fresh or (cached[1].done() and cached[1].exception() is not None):
+            task = asyncio.ensure_future(
+                self._transfer.policy.run(
+                    lambda: self._list(bucket, prefix),
+                    source=self.name,
+                    on_retry=lambda error, _p: self._transfer.stats.record_retry(error.kind),
+                )
+            )
+            cached = (self._clock(), task)
+            self._listings[key] = cached
+        return await asyncio.shield(cached[1])
+
+    async def find(self, wanted: Wanted) -> Candidate | None:
+        now = datetime.now(UTC)
+        best: tuple[tuple[timedelta, float], AbiFileName, _Listed] | None = None
+        for hour, prefix in hour_prefixes(wanted):
+            listing = await self._listing(wanted.satellite.bucket, prefix, hour + timedelta(hours=1), now)
+            for item in listing:
+                parsed = parse_abi_filename(item.key.rsplit("/", 1)[-1])
+                if not _matches(parsed, wanted):
+                    continue
+                assert parsed is not None
+                distance = abs(parsed.start - wanted.time)
+                rank = (distance, -parsed.created.timestamp())  # nearest, then the newest file
+                if distance <= wanted.tolerance and (best is None or rank < best[0]):
+                    best = (rank, parsed, item)
+        if best is None:
+            return None
+        _, parsed, item = best
+        return Candidate(
+            source=self.name,
+            locator=item.key,
+            start=parsed.start,
+            ext="nc",
+            size=item.size,
+            etag=item.etag or None,
+            md5=etag_md5(item.etag),
+            bucket=wanted.satellite.bucket,
+        )
+
+    async def _open(self, candidate: Candidate, offset: int, validator: str | None) -> S3Body:
+        import botocore.exceptions
+
+        client = await self._ready()
+        kwargs: dict[str, Any] = {"Bucket": candidate.bucket, "Key": candidate.locator}
+        if offset and validator:
+            kwargs.update(Range=f"bytes={offset}-", IfMatch=validator)
+        try:
+            response = await client.get_object(**kwargs)
+        except botocore.exceptions.ClientError as exc:
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if "Range" not in kwargs or status not in (412, 416):
+                raise
+            log.info("%s changed or shrank since the broken transfer; fetching it whole", candidate.locator)
+            kwargs = {"Bucket": candidate.bucket, "Key": candidate.locator}
+            response = await client.get_object(**kwargs)
+        status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 200)
+        partial = (
+            "Range" in kwargs
+            and status == 206
+            and str(response.get("ContentRange", "")).startswith(f"bytes {offset}-")
+        )
+        return S3Body(response, partial)
+
+    async def download(self, candidate: Candidate, target: Path, on_bytes: OnBytes) -> int:
+        if not candidate.bucket:
+            raise PermanentError(f"{candidate.locator}: no bucket recorded", source=self.name)
+        return await self._transfer.download(self._open, candidate, target, on_bytes)
+
+    async def aclose(self) -> None:
+        for _, task in self._listings.values():
+            task.cancel()
+        self._listings.clear()
+        await self._stack.aclose()
+        self._client = None

@@ -1,0 +1,304 @@
+"""Render ABI NetCDF files (and CDN JPEG frames) to images: :func:`render_array`, :func:`render_file`.
+
+The work runs in row blocks: each block is read from the file (netCDF4 slicing of the packed
+integers), calibrated through the file's value table, masked by DQF, averaged down by the
+integer ``downsample`` factor, mapped through a Kelvin-anchored colour table and either placed
+in the result array (:func:`render_array`) or streamed straight into the PNG
+(:func:`render_file`), so memory stays bounded whatever the file size. Progress is reported per
+block and the cancel token is checked between blocks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, DqfPolicy, open_abi
+from goesvfi.core.render.colourmaps import ColourTable, resolve_table
+from goesvfi.core.render.errors import RenderInputError
+from goesvfi.core.render.images import IMAGE_SUFFIXES, ImageSource
+from goesvfi.core.render.plan import BlockSource, Plan
+
+if TYPE_CHECKING:
+    from goesvfi.core.colour.native import NativeOptions
+    from goesvfi.core.jobs.control import CancelToken
+    from goesvfi.core.jobs.progress import ProgressEvent
+
+U8 = npt.NDArray[np.uint8]
+ProgressCallback = Callable[["ProgressEvent"], None]
+COLOURS = ("grey", "ir-colour", "native", "sanchez")
+
+
+@dataclass
+class RenderOptions:
+    """How to turn a file into an image. ``colour``: grey | ir-colour | native | sanchez | gradient."""
+
+    colour: str = "grey"
+    dqf: str = "usable"
+    downsample: int = 1
+    lat: tuple[float, float] | None = None
+    lon: tuple[float, float] | None = None
+    underlay: Path | None = None
+    legend: bool = False
+    projection: Literal["native", "equirect"] = "native"
+    resolution_deg: float | None = None  # equirect only; default: the file's resolution
+    bit_depth: int = 8  # 16 = 16-bit grey PNG for further processing (grey only)
+    size: tuple[int, int] | None = None  # final (width, height), e.g. to match CDN frames
+    ir_range: tuple[float, float] = (180.0, 320.0)
+    vis_gamma: float = 2.0
+    open_timeout_s: float = DEFAULT_OPEN_TIMEOUT_S
+    native: NativeOptions | None = None
+    sanchez_path: Path | None = None
+    sanchez_resolution: str = "4"
+    sanchez_timeout_s: float = 300.0
+    sanchez_memory_mb: int = 4096
+
+    def check(self) -> None:
+        """Raise :class:`RenderInputError` for options that cannot work on any file."""
+        if self.dqf not in ("good", "usable", "all"):
+            raise RenderInputError(f"--dqf '{self.dqf}' is unknown; use good, usable or all")
+        if not 1 <= self.downsample <= 64:
+            raise RenderInputError(f"--downsample {self.downsample} is out of range; give 1 to 64")
+        if (self.lat is None) != (self.lon is None):
+            raise RenderInputError("--lat and --lon go together; give both MIN:MAX ranges or neither")
+        if self.projection == "equirect" and self.lat is None:
+            raise RenderInputError("equirectangular output needs a box; give --lat and --lon")
+        if self.bit_depth not in (8, 16):
+            raise RenderInputError(f"bit depth {self.bit_depth} is not 8 or 16")
+        if self.bit_depth == 16 and self.colour != "grey":
+            raise RenderInputError("16-bit output is grey only; use --colour grey with --bits 16")
+        if self.size is not None and not all(1 <= n <= 30000 for n in self.size):
+            raise RenderInputError(f"--size {self.size[0]}x{self.size[1]} is out of range")
+
+
+@dataclass
+class RenderResult:
+    """One rendered file."""
+
+    input: Path
+    output: Path
+    width: int
+    height: int
+    seconds: float = 0.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"input": str(self.input), "output": str(self.output), "width": self.width,
+                "height": self.height}
+
+
+def open_source(path: Path, options: RenderOptions) -> BlockSource:
+    """Open a NetCDF file (with the open deadline) or a JPEG/PNG frame."""
+    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(Path(path), options.ir_range, options.vis_gamma)
+    dqf: DqfPolicy = options.dqf  # type: ignore[assignment]
+    return open_abi(Path(path), dqf=dqf, timeout_s=options.open_timeout_s)
+
+
+def table_for(source: BlockSource, options: RenderOptions) -> ColourTable:
+    return resolve_table(options.colour, source.kind, options.ir_range, options.vis_gamma)
+
+
+class _Reporter:
+    def __init__(self, name: str, total: int, progress: ProgressCallback | None,
+                 cancel: CancelToken | None) -> None:
+        from goesvfi.core.jobs.progress import RateMeter
+
+        self.name, self.total, self.progress, self.cancel = name, total, progress, cancel
+        self.meter = RateMeter()
+        self.done = 0
+
+    def step(self) -> None:
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+        if self.progress is None:
+            return
+        from goesvfi.core.jobs.progress import ProgressEvent
+
+        rate, eta = self.meter.measure(self.done, self.total)
+        self.progress(ProgressEvent("item", self.name, self.done, self.total, rate, eta, "row blocks"))
+        self.done += 1
+
+    def finish(self) -> None:
+        self.step()
+
+
+def _underlay_view(plan: Plan, underlay_path: Path | None) -> tuple[U8, npt.NDArray[np.bool_]]:
+    from goesvfi.core.colour.native import load_underlay, underlay_view
+
+    underlay = load_underlay(underlay_path)
+    ground = np.empty((plan.height, plan.width, 3), dtype=np.uint8)
+    space = np.empty((plan.height, plan.width), dtype=bool)
+    rows = max(1, 1_000_000 // plan.width)
+    for r0 in range(0, plan.height, rows):
+        r1 = min(plan.height, r0 + rows)
+        lat, lon = plan.underlay_latlon(r0, r1)
+        ground[r0:r1], space[r0:r1] = underlay_view(underlay, lat, lon)
+    return ground, space
+
+
+def _native_image(plan: Plan, table: ColourTable, options: RenderOptions, report: _Reporter) -> U8:
+    """Grey image and its histogram, then equalise, tint and blend over the (cached) underlay view."""
+    from goesvfi.core.colour.native import (
+        VIEW_CACHE,
+        NativeOptions,
+        cloud_table,
+        default_underlay_path,
+        equalisation_lut,
+        false_colour,
+    )
+
+    if plan.source.kind != "bt":
+        raise RenderInputError(f"{plan.source.path}: native false colour needs an IR band (7-16)")
+    native = options.native or NativeOptions()
+    underlay_path = Path(options.underlay) if options.underlay else default_underlay_path()
+    stamp = underlay_path.stat().st_mtime_ns if underlay_path.exists() else 0
+    key = (str(underlay_path), stamp, plan.geometry_key())
+    ground, space = VIEW_CACHE.get(key, lambda: _underlay_view(plan, underlay_path))
+    grey = np.empty((plan.height, plan.width), dtype=np.uint8)
+    histogram = np.zeros(256, dtype=np.int64)
+    for out_r0, values in plan.iter_blocks():
+        report.step()
+        block = table.apply(values)
+        grey[out_r0 : out_r0 + values.shape[0]] = block
+        histogram += np.bincount(block.ravel(), minlength=256)
+    lut = equalisation_lut(histogram, native.equalise)
+    clouds = cloud_table(native)
+    rgb = np.empty((plan.height, plan.width, 3), dtype=np.uint8)
+    rows = max(1, 2_000_000 // plan.width)
+    for r0 in range(0, plan.height, rows):
+        r1 = min(plan.height, r0 + rows)
+        rgb[r0:r1] = false_colour(grey[r0:r1], ground[r0:r1], space[r0:r1], native, lut, clouds)
+    return rgb
+
+
+def _as_rgb(image: U8) -> U8:
+    if image.ndim == 3:
+        return image
+    rgb: U8 = np.repeat(image[:, :, None], 3, axis=2)
+    return rgb
+
+
+def _resize(image: npt.NDArray[np.uint8] | npt.NDArray[np.uint16], size: tuple[int, int] | None,
+            ) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
+    import cv2
+
+    if size is None or (image.shape[1], image.shape[0]) == size:
+        return image
+    shrink = size[0] < image.shape[1]
+    resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    if image.dtype == np.uint16:
+        return np.asarray(resized, dtype=np.uint16)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def _with_legend(image: U8, table: ColourTable) -> U8:
+    from goesvfi.core.render.colourmaps import legend
+
+    bar = legend(table, image.shape[0])
+    return np.concatenate([_as_rgb(image), bar[: image.shape[0]]], axis=1)
+
+
+def _render_plain(plan: Plan, table: ColourTable, options: RenderOptions,
+                  report: _Reporter) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
+    if options.bit_depth == 16:
+        out16 = np.empty((plan.height, plan.width), dtype=np.uint16)
+        for out_r0, values in plan.iter_blocks():
+            report.step()
+            out16[out_r0 : out_r0 + values.shape[0]] = table.grey16(values)
+        return out16
+    shape = (plan.height, plan.width) if table.grey else (plan.height, plan.width, 3)
+    out = np.empty(shape, dtype=np.uint8)
+    for out_r0, values in plan.iter_blocks():
+        report.step()
+        out[out_r0 : out_r0 + values.shape[0]] = table.apply(values)
+    return out
+
+
+def render_image(
+    path: Path, options: RenderOptions, *, cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
+    """The image as it would be saved: grey ``(H, W)`` (8 or 16 bit) or RGB ``(H, W, 3)``."""
+    options.check()
+    if options.colour == "sanchez":
+        from goesvfi.core.colour.sanchez import render_with_sanchez
+
+        return render_with_sanchez(path, options, cancel=cancel, progress=progress)
+    source = open_source(path, options)
+    try:
+        table = table_for(source, options)
+        plan = Plan(source, options)
+        report = _Reporter(Path(path).name, plan.blocks, progress, cancel)
+        if options.colour == "native":
+            image: npt.NDArray[np.uint8] | npt.NDArray[np.uint16] = _native_image(
+                plan, table, options, report)
+        else:
+            image = _render_plain(plan, table, options, report)
+        report.finish()
+    finally:
+        source.close()
+    image = _resize(image, options.size)
+    if options.legend and options.bit_depth == 8:
+        image = _with_legend(image, table)  # type: ignore[arg-type]
+    return image
+
+
+def render_array(
+    path: Path, options: RenderOptions, *, cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+) -> U8:
+    """``(H, W, 3)`` uint8 RGB (grey tables give three equal channels)."""
+    image = render_image(path, options, cancel=cancel, progress=progress)
+    if image.dtype != np.uint8:
+        image = (image >> 8).astype(np.uint8)
+    return _as_rgb(image)  # type: ignore[arg-type]
+
+
+def output_path(path: Path, out_dir: Path) -> Path:
+    """``out_dir/<input stem>.png``."""
+    return Path(out_dir) / (Path(path).stem + ".png")
+
+
+def _streamable(options: RenderOptions) -> bool:
+    return options.colour not in ("native", "sanchez") and options.size is None and not options.legend
+
+
+def render_file(
+    path: Path, out_dir: Path, options: RenderOptions, *, cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+) -> RenderResult:
+    """Render ``path`` to ``out_dir/<stem>.png`` (atomic). Grey tables write a grey PNG."""
+    from goesvfi.core.render.png import PngStreamWriter, write_png
+
+    started = time.perf_counter()
+    target = output_path(path, out_dir)
+    options.check()
+    if target.resolve() == Path(path).resolve():
+        raise RenderInputError(f"{path}: the output would overwrite the input; choose another --out")
+    if not _streamable(options):
+        image = render_image(path, options, cancel=cancel, progress=progress)
+        write_png(target, image)
+        return RenderResult(Path(path), target, image.shape[1], image.shape[0],
+                            time.perf_counter() - started)
+    source = open_source(path, options)
+    try:
+        table = table_for(source, options)
+        plan = Plan(source, options)
+        report = _Reporter(Path(path).name, plan.blocks, progress, cancel)
+        channels = 1 if table.grey else 3
+        with PngStreamWriter(target, plan.width, plan.height, channels, options.bit_depth) as writer:
+            for _, values in plan.iter_blocks():
+                report.step()
+                writer.write_rows(table.grey16(values) if options.bit_depth == 16 else table.apply(values))
+            writer.close()
+        report.finish()
+    finally:
+        source.close()
+    return RenderResult(Path(path), target, plan.width, plan.height, time.perf_counter() - started)

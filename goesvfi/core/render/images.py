@@ -1,0 +1,72 @@
+"""JPEG/PNG frames (NOAA STAR CDN images, earlier renders) as a block source like a NetCDF file.
+
+A grey frame is turned back into physical values with the inverse of the grey table the
+renderer itself uses (inverted grey over the IR range for IR bands, reflectance with gamma for
+visible bands), and placed on its sector's fixed grid when the name says satellite and sector.
+Frames from both sources then go through the same crop, size and colour steps, so a sequence
+mixing CDN and S3 frames keeps one size and one colour mapping (see docs/render.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from goesvfi.core.errors import GoesVfiError
+from goesvfi.core.render.abi import Kind
+from goesvfi.core.render.errors import CorruptFileError, RenderInputError
+from goesvfi.core.render.geo import SECTOR_EXTENTS, FixedGrid, GeosProjection, sector_grid
+from goesvfi.core.satellites import resolve_satellite
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+
+
+class ImageSource:
+    """A decoded grey frame with the block-source interface of :class:`AbiReader`."""
+
+    chunk_rows = 512
+
+    def __init__(self, path: Path, ir_range: tuple[float, float], gamma: float) -> None:
+        import cv2
+
+        from goesvfi.core.timeindex import parse_name
+
+        self.path = Path(path)
+        grey = cv2.imread(str(self.path), cv2.IMREAD_GRAYSCALE)
+        if grey is None:
+            raise CorruptFileError(f"{self.path}: cannot be decoded as an image; download it again")
+        self._grey: npt.NDArray[np.uint8] = np.asarray(grey, dtype=np.uint8)
+        self.rows, self.cols = grey.shape
+        try:
+            parsed = parse_name(self.path.name)
+        except GoesVfiError:
+            parsed = None
+        self.band = parsed.band if parsed and parsed.band else 13
+        self.kind: Kind = "reflectance" if self.band <= 6 else "bt"
+        self.grid: FixedGrid | None = None
+        self.projection: GeosProjection | None = None
+        if parsed and parsed.satellite and parsed.sector in SECTOR_EXTENTS:
+            sat = resolve_satellite(str(parsed.satellite))
+            if sat.longitude is not None:
+                self.projection = GeosProjection(lon_0=sat.longitude)
+                self.grid = sector_grid(parsed.sector, self.rows, self.cols)
+        levels = np.arange(256, dtype=np.float64) / 255.0
+        lo, hi = ir_range
+        table = lo + (1.0 - levels) * (hi - lo) if self.kind == "bt" else levels**gamma
+        self._table = table.astype(np.float32)
+
+    def read(self, r0: int, r1: int, c0: int = 0, c1: int | None = None) -> npt.NDArray[np.float32]:
+        return self._table[self._grey[r0:r1, c0 : self.cols if c1 is None else c1]]
+
+    def require_geometry(self, what: str) -> tuple[FixedGrid, GeosProjection]:
+        if self.grid is None or self.projection is None:
+            raise RenderInputError(
+                f"{self.path}: {what} needs the satellite and sector, which this file name does not "
+                "give; name it like GOES19_FD_CH13_20250508T000020Z.jpg or a NOAA CDN name"
+            )
+        return self.grid, self.projection
+
+    def close(self) -> None:
+        """Nothing to release (the frame is in memory)."""

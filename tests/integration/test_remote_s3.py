@@ -1,0 +1,206 @@
+"""S3 fetches against a real moto server (child process) and a fault-injecting proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from remote_servers import FaultPlan, FaultProxy, LoopThread, Moto, abi_key, netcdf_bytes, publish, start_moto
+
+from goesvfi.core.config import RemoteSettings
+from goesvfi.core.jobs.control import CancelledByUser, CancelToken
+from goesvfi.core.jobs.progress import ProgressEvent
+from goesvfi.core.remote import FetchRequest, fetch_range_sync
+from goesvfi.core.timeindex import canonical_name
+
+T0 = datetime(2025, 6, 1, 0, 1, 17, 300_000, tzinfo=UTC)  # CONUS scans start about :01:17
+COUNT = 100
+BUCKET = "noaa-goes19"
+
+
+@dataclass
+class Archive:
+    moto: Moto
+    loop: LoopThread
+    expected: dict[str, bytes]  # canonical name -> bytes published
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    tmp = tmp_path_factory.mktemp("objects")
+    moto = start_moto()
+    loop = LoopThread()
+    objects: dict[str, bytes] = {}
+    expected: dict[str, bytes] = {}
+    for k in range(COUNT):
+        start = T0 + timedelta(minutes=5 * k)
+        data = netcdf_bytes(tmp, k)
+        objects[abi_key(19, "ABI-L1b-RadC", 13, start)] = data
+        expected[canonical_name(19, "CONUS", 13, start, "nc")] = data
+        if k % 6 == 0:  # other bands and sectors share the hour prefixes
+            objects[abi_key(19, "ABI-L1b-RadC", 2, start)] = netcdf_bytes(tmp, 1000 + k)
+            objects[abi_key(18, "ABI-L1b-RadC", 13, start)] = netcdf_bytes(tmp, 2000 + k)
+    # 08:20 to 09:59 is an outage: the 09 hour prefix does not exist at all.
+    for k in range(2):
+        start = datetime(2025, 6, 1, 10, 1, 17, 300_000, tzinfo=UTC) + timedelta(minutes=5 * k)
+        objects[abi_key(19, "ABI-L1b-RadC", 13, start)] = netcdf_bytes(tmp, 3000 + k)
+    meso = datetime(2025, 6, 1, 3, 4, 28, 100_000, tzinfo=UTC)
+    for sector, seed in (("M1", 4000), ("M2", 4001)):
+        objects[abi_key(19, "ABI-L1b-RadM", 13, meso, sector)] = data = netcdf_bytes(tmp, seed)
+        expected[canonical_name(19, sector, 13, meso, "nc")] = data
+    full_disk = datetime(2025, 6, 1, 3, 10, 20, 600_000, tzinfo=UTC)
+    objects[abi_key(19, "ABI-L2-CMIPF", 13, full_disk)] = data = netcdf_bytes(tmp, 4002)
+    expected[canonical_name(19, "FD", 13, full_disk, "nc")] = data
+    publish(moto.url, BUCKET, objects)
+    try:
+        yield Archive(moto, loop, expected)
+    finally:
+        loop.stop()
+        moto.stop()
+
+
+def settings(endpoint: str, **extra: object) -> RemoteSettings:
+    values: dict[str, object] = {
+        "source": "s3",
+        "s3_endpoint": endpoint,
+        "retries": 8,
+        "backoff_initial_s": 0.005,
+        "backoff_max_s": 0.02,
+        "read_timeout_s": 0.25,
+        "connect_timeout_s": 2.0,
+    }
+    values.update(extra)
+    return RemoteSettings.model_validate(values)
+
+
+def request(dest: Path, cfg: RemoteSettings, start: datetime, end: datetime) -> FetchRequest:
+    return FetchRequest("GOES-19", "ABI-L1b-RadC", 13, dest, start=start, end=end, settings=cfg)
+
+
+def assert_identical(dest: Path, expected: dict[str, bytes]) -> list[str]:
+    names = sorted(p.name for p in dest.iterdir())
+    assert not [n for n in names if n.startswith(".") or n.endswith(".part")], names
+    for name in names:
+        assert (dest / name).read_bytes() == expected[name], name
+    return names
+
+
+def test_range_fetch_matches_real_start_seconds_and_reuses_files(archive: Archive, tmp_path: Path) -> None:
+    cfg = settings(archive.moto.url)
+    start, end = datetime(2025, 6, 1, 0, 0, tzinfo=UTC), datetime(2025, 6, 1, 0, 55, tzinfo=UTC)
+    result = fetch_range_sync(request(tmp_path, cfg, start, end))
+    payload = result.to_json()
+    assert payload["requested"] == 12
+    assert payload["downloaded"] == 12
+    assert payload["failed"] == []
+    names = assert_identical(tmp_path, archive.expected)
+    assert names[0] == "GOES19_CONUS_CH13_20250601T000117Z.nc"
+    assert len(names) == 12
+
+    again = fetch_range_sync(request(tmp_path, cfg, start, end)).to_json()
+    assert again["skipped_existing"] == 12
+    assert again["downloaded"] == 0
+    assert again["stats"]["s3"]["attempts"] == 0  # known files need no network at all
+
+
+def test_explicit_times_pick_nearest_scan(archive: Archive, tmp_path: Path) -> None:
+    wanted = (datetime(2025, 6, 1, 1, 2, tzinfo=UTC), datetime(2025, 6, 1, 1, 59, 50, tzinfo=UTC))
+    req = FetchRequest(
+        "east", "ABI-L1b-RadC", 13, tmp_path, times=wanted, settings=settings(archive.moto.url)
+    )
+    result = fetch_range_sync(req)
+    assert [item.path.name for item in result.items if item.path] == [
+        "GOES19_CONUS_CH13_20250601T010117Z.nc",
+        "GOES19_CONUS_CH13_20250601T020117Z.nc",  # across the hour boundary
+    ]
+    assert_identical(tmp_path, archive.expected)
+
+
+@pytest.mark.parametrize(
+    ("product", "meso", "name"),
+    [
+        ("ABI-L1b-RadM", "M2", "GOES19_M2_CH13_20250601T030428Z.nc"),
+        ("ABI-L1b-RadM", "M1", "GOES19_M1_CH13_20250601T030428Z.nc"),
+        ("ABI-L2-CMIPF", None, "GOES19_FD_CH13_20250601T031020Z.nc"),
+    ],
+)
+def test_mesoscale_and_l2_products(
+    archive: Archive, tmp_path: Path, product: str, meso: str | None, name: str
+) -> None:
+    wanted = (
+        datetime(2025, 6, 1, 3, 4, 10, tzinfo=UTC) if meso else datetime(2025, 6, 1, 3, 10, tzinfo=UTC),
+    )
+    req = FetchRequest(
+        "GOES-19", product, 13, tmp_path, times=wanted, meso=meso, settings=settings(archive.moto.url)
+    )
+    result = fetch_range_sync(req)
+    assert [p.name for p in result.files] == [name]
+    assert_identical(tmp_path, archive.expected)
+
+
+def test_missing_hour_prefix_means_no_data(archive: Archive, tmp_path: Path) -> None:
+    start, end = datetime(2025, 6, 1, 9, 0, tzinfo=UTC), datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
+    payload = fetch_range_sync(request(tmp_path, settings(archive.moto.url), start, end)).to_json()
+    assert payload["failed"] == []
+    assert len(payload["absent"]) == 7
+    assert (
+        "no file for GOES-19 ABI-L1b-RadC band 13 at 2025-06-01 09:00:00Z (s3)"
+        in payload["absent"][0]["message"]
+    )
+    assert "NOAA CLASS" in payload["absent"][0]["message"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hundred_files_through_thirty_percent_faults(archive: Archive, tmp_path: Path) -> None:
+    proxy = FaultProxy(archive.moto.url, FaultPlan(rate=0.3, seed=7, stall_s=0.6))
+    url = archive.loop.serve(proxy.app())
+    start = T0 - timedelta(seconds=77)
+    result = fetch_range_sync(
+        request(tmp_path, settings(url), start, start + timedelta(minutes=5 * (COUNT - 1)))
+    )
+    payload = result.to_json()
+    assert payload["failed"] == []
+    assert payload["downloaded"] == COUNT
+    assert len(assert_identical(tmp_path, archive.expected)) == COUNT
+    assert payload["stats"]["s3"]["retries"] > 0
+    assert {"slowdown", "reset", "stall", "truncate", "cut", "ignore_range"} <= set(proxy.injected)
+    assert proxy.statuses[206] > 0  # broken transfers were resumed with a range request
+
+
+def test_cancel_mid_fetch_leaves_nothing_partial(archive: Archive, tmp_path: Path) -> None:
+    proxy = FaultProxy(archive.moto.url, FaultPlan(latency_s=0.02))
+    url = archive.loop.serve(proxy.app())
+    token = CancelToken()
+
+    def on_progress(event: ProgressEvent) -> None:
+        if event.done >= 3:
+            token.cancel("test stop")
+
+    start = T0 - timedelta(seconds=77)
+    req = request(tmp_path, settings(url, concurrency=4), start, start + timedelta(minutes=5 * (COUNT - 1)))
+    with pytest.raises(CancelledByUser):
+        fetch_range_sync(req, progress=on_progress, cancel=token)
+    names = assert_identical(tmp_path, archive.expected)
+    assert 3 <= len(names) < COUNT
+
+
+@pytest.mark.parametrize(
+    ("satellite", "fault", "kind"),
+    [("GOES-19", "forbidden", "access_denied"), ("GOES-17", None, "no_bucket")],
+)
+def test_permanent_errors_are_not_retried(
+    archive: Archive, tmp_path: Path, satellite: str, fault: str | None, kind: str
+) -> None:
+    proxy = FaultProxy(archive.moto.url, FaultPlan(always=fault))
+    url = archive.loop.serve(proxy.app())
+    moment = datetime(2022, 6, 1, 0, 1, tzinfo=UTC) if satellite == "GOES-17" else T0
+    req = FetchRequest(satellite, "ABI-L1b-RadC", 13, tmp_path, times=(moment,), settings=settings(url))
+    payload = fetch_range_sync(req).to_json()
+    assert len(payload["failed"]) == 1
+    assert payload["failed"][0]["reasons"][0]["kind"] == kind
+    assert payload["stats"]["s3"]["attempts"] == 1
+    assert payload["stats"]["s3"]["retries"] == 0
+    assert proxy.requests == 1

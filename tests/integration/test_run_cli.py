@@ -1,0 +1,229 @@
+"""``goesvfi run`` end to end with the real backends, ffmpeg and ffprobe."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pipeline_support import FFPROBE, decode, make_frames, probe
+
+from goesvfi.cli import main
+from goesvfi.core.encode import EncodeSettings, encode_command, resolve_ffmpeg
+from goesvfi.core.vfi import available_backends
+
+pytestmark = pytest.mark.skipif(FFPROBE is None, reason="ffprobe not installed")
+JSON_KEYS = {"output", "input_frames", "output_frames", "fps", "interpolator", "seconds", "resumed"}
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["run", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("backend", ["flow", "ffmpeg", "rife"])
+def test_each_backend_gives_a_correctly_timed_video(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str
+) -> None:
+    if available_backends()[backend] != "ready":
+        pytest.skip(f"{backend}: {available_backends()[backend]}")
+    make_frames(tmp_path / "in", 4)
+    out = tmp_path / "out.mp4"
+    code, stdout, stderr = _run(
+        capsys, str(tmp_path / "in"), "-o", str(out), "--interpolator", backend, "--multiplier", "4",
+        "--fps", "15", "--preset", "ultrafast", "--job-dir", str(tmp_path / "job"), "--json",
+    )  # fmt: skip
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert set(result) >= JSON_KEYS
+    assert result["interpolator"] == backend
+    assert result["resumed"] is False
+    assert (result["input_frames"], result["output_frames"], result["fps"]) == (4, 13, 15.0)
+    stream = probe(out)
+    assert (stream["frames"], stream["r_frame_rate"], stream["avg_frame_rate"]) == (13, "15/1", "15/1")
+
+
+def test_rife_at_half_scale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if available_backends()["rife"] != "ready":
+        pytest.skip("RIFE weights not installed")
+    make_frames(tmp_path / "in", 3, width=96, height=64)
+    code, stdout, stderr = _run(
+        capsys, str(tmp_path / "in"), "-o", str(tmp_path / "o.mp4"), "--interpolator", "rife",
+        "--scale", "0.5", "--multiplier", "2", "--preset", "ultrafast",
+        "--job-dir", str(tmp_path / "job"), "--json",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert probe(tmp_path / "o.mp4")["frames"] == json.loads(stdout)["output_frames"] == 5
+
+
+def test_print_ffmpeg_shows_the_exact_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_frames(tmp_path / "in", 3)
+    job = tmp_path / "job"
+    code, stdout, _ = _run(
+        capsys, str(tmp_path / "in"), "-o", str(tmp_path / "o.mp4"), "--crf", "23", "--preset", "fast",
+        "--crop", "0,0,32,24", "--job-dir", str(job), "--print-ffmpeg",
+    )  # fmt: skip
+    assert code == 0
+    lines = stdout.strip().splitlines()
+    expected = encode_command(
+        EncodeSettings(crf=23, preset="fast"), ffmpeg=resolve_ffmpeg(), width=32, height=24, fps=30.0,
+        output=job / "segments" / ".seg_00000.ts.part", container="mpegts",
+    )  # fmt: skip
+    assert shlex.split(lines[0]) == expected
+    join = shlex.split(lines[1])
+    assert join[-7:] == ["-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(tmp_path / ".o.mp4.part")]
+    assert join[join.index("-i") + 1] == str(job / "segments.txt")
+    assert not (tmp_path / "o.mp4").exists()
+    assert not job.exists()
+
+
+def test_profile_reaches_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_frames(tmp_path / "in", 2)
+    code, stdout, _ = _run(
+        capsys, str(tmp_path / "in"), "-o", str(tmp_path / "o.mp4"), "--profile", "Very High",
+        "--encoder", "libx265", "--print-ffmpeg", "--json",
+    )  # fmt: skip
+    assert code == 0
+    segment = json.loads(stdout)["commands"][0]
+    joined = " ".join(segment)
+    assert "-c:v libx265 -crf 16" in joined
+    assert "-maxrate 15000k -bufsize 22500k" in joined
+    assert segment[segment.index("-pix_fmt", segment.index("-c:v")) + 1] == "yuv444p"
+
+
+def test_frames_out_alone_writes_pngs_at_odd_input_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_frames(tmp_path / "in", 2, width=63, height=47)
+    code, stdout, stderr = _run(
+        capsys, str(tmp_path / "in"), "--frames-out", str(tmp_path / "png"), "--interpolator", "flow",
+        "--multiplier", "3", "--job-dir", str(tmp_path / "job"), "--json",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads(stdout)["output"] is None
+    pngs = sorted((tmp_path / "png").iterdir())
+    assert [p.name for p in pngs] == [
+        "frame_000000.png",
+        "frame_000001.png",
+        "frame_000002.png",
+        "frame_000003.png",
+    ]
+    assert np.asarray(Image.open(pngs[1])).shape == (47, 63, 3)
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--crop", "0,0,33,20"], "--crop 0,0,33,20: width and height must be even"),
+        (["--crop", "50,0,20,20"], "reaches to (70, 20)"),
+        (["--crop", "a,b"], "four whole numbers"),
+        (["--profile", "best"], "--profile 'best' is unknown"),
+        (["--encoder", "mpeg4"], "encoder 'mpeg4' is unknown"),
+        (["--crf", "99"], "--crf"),
+        (["--fps", "0"], "--fps must be a positive number"),
+        (["--multiplier", "0"], "--multiplier 0"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], fragment: str
+) -> None:
+    make_frames(tmp_path / "in", 2)
+    code, _, stderr = _run(capsys, str(tmp_path / "in"), "-o", str(tmp_path / "o.mp4"), *extra)
+    assert code == 2
+    assert fragment in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_no_output_at_all_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_frames(tmp_path / "in", 2)
+    code, _, stderr = _run(capsys, str(tmp_path / "in"))
+    assert code == 2
+    assert "-o FILE" in stderr
+
+
+def test_bad_frame_is_named_and_skip_policy_reports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = make_frames(tmp_path / "in", 4)
+    paths[2].write_bytes(paths[2].read_bytes()[:100])
+    base = [
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "o.mp4"),
+        "--interpolator",
+        "flow",
+        "--preset",
+        "ultrafast",
+    ]
+    code, _, stderr = _run(capsys, *base, "--job-dir", str(tmp_path / "j1"))
+    assert code == 2
+    assert paths[2].name in stderr
+    assert not (tmp_path / "o.mp4").exists()
+    code, stdout, stderr = _run(
+        capsys, *base, "--job-dir", str(tmp_path / "j2"), "--on-bad-frame", "skip", "--json"
+    )
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert [s["name"] for s in result["skipped"]] == [paths[2].name]
+    assert probe(tmp_path / "o.mp4")["frames"] == result["output_frames"] == 9
+
+
+def test_jobs_list_shows_finished_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_frames(tmp_path / "in", 2)
+    code, _, stderr = _run(
+        capsys,
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "o.mp4"),
+        "--interpolator",
+        "flow",
+        "--preset",
+        "ultrafast",
+    )
+    assert code == 0, stderr
+    assert main(["jobs", "list", "--json"]) == 0
+    jobs = json.loads(capsys.readouterr().out)["jobs"]
+    assert [(j["status"], j["output"]) for j in jobs] == [("done", str((tmp_path / "o.mp4").resolve()))]
+    assert main(["jobs", "pause", jobs[0]["job_dir"]]) == 2
+    assert "is not running" in capsys.readouterr().err
+
+
+def test_demo_makes_a_video_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOESVFI_VFI__BACKEND", "flow")  # the fastest backend; rife is covered above
+    out = tmp_path / "demo.mp4"
+    assert main(["demo", "-o", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["interpolator"] == "flow"
+    assert result["output_frames"] == 29
+    stream = probe(out)
+    assert (stream["frames"], stream["r_frame_rate"]) == (29, "12/1")
+    assert (stream["width"], stream["height"]) == (640, 384)
+    frame = decode(out, 640, 384)[0].astype(int)
+    assert frame[..., 2].mean() != frame[..., 0].mean()  # coloured, not grey
+
+
+def test_netcdf_inputs_are_rendered_in_native_colour(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from goesvfi.core.render.synthetic import write_sequence
+
+    write_sequence(tmp_path / "nc", 3, shape=(96, 160))
+    code, stdout, stderr = _run(
+        capsys, str(tmp_path / "nc"), "-o", str(tmp_path / "o.mp4"), "--colour", "native",
+        "--interpolator", "flow",
+        "--multiplier", "2", "--preset", "ultrafast", "--frames-out", str(tmp_path / "png"),
+        "--job-dir", str(tmp_path / "job"), "--json",
+    )  # fmt: skip
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert (result["width"], result["height"], result["output_frames"]) == (160, 96, 5)
+    assert probe(tmp_path / "o.mp4")["frames"] == 5
+    first = np.asarray(Image.open(tmp_path / "png" / "frame_000000.png")).astype(int)
+    assert np.abs(first[..., 0] - first[..., 2]).mean() > 1  # false colour, not grey

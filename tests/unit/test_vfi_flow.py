@@ -1,0 +1,61 @@
+"""The ``flow`` backend (OpenCV DIS) on generated cloud motion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from goesvfi.core.vfi.base import FrameInputError, crossfade
+from goesvfi.core.vfi.flow import FlowInterpolator
+from goesvfi.core.vfi.synthetic import cloud_frames, psnr
+
+
+@pytest.fixture(scope="module")
+def flow() -> FlowInterpolator:
+    return FlowInterpolator()
+
+
+def test_shape_dtype_and_determinism(flow: FlowInterpolator) -> None:
+    f0, f1 = cloud_frames(64, 96, [0, 1])
+    first = flow.interpolate(f0, f1, [0.25, 0.5, 0.75])
+    again = flow.interpolate(f0, f1, [0.25, 0.5, 0.75])
+    assert [f.shape for f in first] == [(64, 96, 3)] * 3
+    assert all(f.dtype == np.uint8 for f in first)
+    assert all((a == b).all() for a, b in zip(first, again, strict=True))
+    as_float = flow.interpolate(f0.astype(np.float32) / 255, f1.astype(np.float32) / 255, [0.5])[0]
+    assert as_float.dtype == np.float32
+    assert as_float.shape == (64, 96, 3)
+    assert as_float.min() >= 0.0
+    assert as_float.max() <= 1.0
+
+
+def test_odd_size_keeps_shape(flow: FlowInterpolator) -> None:
+    f0, mid, f1 = cloud_frames(737, 1001, [0, 0.5, 1])
+    out = flow.interpolate(f0, f1, [0.5])[0]
+    assert out.shape == (737, 1001, 3)
+    assert psnr(out, mid) > psnr(crossfade(f0, f1, 0.5), mid) + 5
+
+
+def test_beats_crossfade_at_every_time(flow: FlowInterpolator) -> None:
+    times = [0.25, 0.5, 0.75]
+    frames = cloud_frames(96, 128, [0, *times, 1], shift=(3.0, 1.5), seed=3)
+    made = flow.interpolate(frames[0], frames[-1], times)
+    for t, result, truth in zip(times, made, frames[1:-1], strict=True):
+        assert psnr(result, truth) > psnr(crossfade(frames[0], frames[-1], t), truth) + 5
+
+
+def test_identical_frames_come_back_unchanged(flow: FlowInterpolator) -> None:
+    f0 = cloud_frames(48, 64, [0])[0]
+    out = flow.interpolate(f0, f0.copy(), [0.5])[0]
+    assert np.abs(out.astype(int) - f0.astype(int)).max() <= 1
+
+
+def test_bad_inputs(flow: FlowInterpolator) -> None:
+    f0 = np.zeros((32, 32, 3), np.uint8)
+    with pytest.raises(FrameInputError, match="differ in size"):
+        flow.interpolate(f0, np.zeros((32, 30, 3), np.uint8), [0.5])
+    with pytest.raises(FrameInputError, match="outside"):
+        flow.interpolate(f0, f0, [1.0])
+    with pytest.raises(FrameInputError, match="preset"):
+        FlowInterpolator(preset="warp9")
+    assert flow.interpolate(f0, f0, []) == []
