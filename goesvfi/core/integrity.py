@@ -24,6 +24,7 @@ from goesvfi.core.cache import CacheUnavailable, FileEntry, FolderIndex, ScanCac
 from goesvfi.core.config import ScanSettings, load_settings
 from goesvfi.core.errors import UserInputError
 from goesvfi.core.jobs.control import CancelToken
+from goesvfi.core.jobs.progress import ProgressCallback, ProgressEvent
 from goesvfi.core.satellites import SATELLITES, UnknownSatelliteError, resolve_satellite
 from goesvfi.core.scanreport import ScanReport, printable
 from goesvfi.core.timeindex import (
@@ -108,7 +109,12 @@ class _Listing:
 
 
 def _walk(
-    root: str, recursive: bool, listing: _Listing, report: ScanReport, cancel: CancelToken | None
+    root: str,
+    recursive: bool,
+    listing: _Listing,
+    report: ScanReport,
+    cancel: CancelToken | None,
+    progress: ProgressCallback | None,
 ) -> None:
     """Visit ``root`` (and sub-folders once each when ``recursive``), indexing every file."""
     stat = os.stat(root)
@@ -128,12 +134,16 @@ def _walk(
                 ) from None
             report.skipped_dirs.append((folder, exc.strerror or str(exc)))
             continue
+        if not folder.isascii() and not storable(folder):
+            report.non_utf8.append(folder)  # its files are scanned, but not cached
         for path, key in _index_folder(folder, entries, recursive, listing, report):
             if key in visited:
                 report.skipped_dirs.append((path, "symlink loop (folder already scanned)"))
             else:
                 visited.add(key)
                 stack.append(path)
+        if progress is not None:
+            progress(ProgressEvent("stage", "scan", listing.files, None, message=printable(folder)))
 
 
 def _index_folder(
@@ -222,11 +232,15 @@ def scan_folder(
     cancel: CancelToken | None = None,
     settings: ScanSettings | None = None,
     cache: ScanCache | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ScanReport:
     """Scan ``folder`` against the expected series; see the module docstring for what is reported.
 
     ``start``/``end`` default to the first/last frame found; ``interval`` defaults to the one
     detected from the frames; ``tolerance`` to ``settings.tolerance_fraction`` of the interval.
+    ``settings`` defaults to the user's settings; ``cache`` to the user's cache file (pass one
+    to share it between threads). ``progress`` gets a ``stage`` event ("scan", files so far)
+    after each folder; ``cancel`` is checked between folders.
     """
     clock = time.perf_counter()
     scan_settings = settings or load_settings().scan
@@ -236,7 +250,7 @@ def scan_folder(
     store = _open_cache(cache, use_cache, scan_settings)
     owned = store if cache is None else None  # opened here, so closed here
     try:
-        store, frames = _index_with_cache(root, recursive, store, report, cancel)
+        store, frames = _index_with_cache(root, recursive, store, report, cancel, progress)
         _classify(report, frames, start, end, interval, tolerance, scan_settings, satellite)
         report.elapsed_s = time.perf_counter() - clock
         if store is not None:
@@ -254,7 +268,12 @@ def scan_folder(
 
 
 def _index_with_cache(
-    root: str, recursive: bool, store: ScanCache | None, report: ScanReport, cancel: CancelToken | None
+    root: str,
+    recursive: bool,
+    store: ScanCache | None,
+    report: ScanReport,
+    cancel: CancelToken | None,
+    progress: ProgressCallback | None,
 ) -> tuple[ScanCache | None, list[tuple[int, str, int | None]]]:
     """Walk and index ``root`` using the cache.
 
@@ -269,7 +288,7 @@ def _index_with_cache(
             _bypass(report, store, exc)
             store = None
     listing = _Listing(cached)
-    _walk(root, recursive, listing, report, cancel)
+    _walk(root, recursive, listing, report, cancel, progress)
     report.cache_reused = listing.reused
     report.files_seen = listing.files
     if store is not None:
@@ -333,10 +352,10 @@ def _classify(
 ) -> None:
     """Apply the satellite filter, then match the frames to the expected series."""
     if satellite is None:
-        kept = [(t, p) for t, p, _ in frames]
+        kept = frames
     else:
         sat_filter = _SatelliteFilter(satellite)
-        kept = [(t, p) for t, p, sat in frames if sat_filter.keeps(sat, t)]
+        kept = [frame for frame in frames if sat_filter.keeps(frame[2], frame[0])]
         report.other_satellite = [p for t, p, sat in frames if not sat_filter.keeps(sat, t)]
     _match(report, kept, start, end, interval, tolerance, settings)
     report.sort_lists()
@@ -344,7 +363,7 @@ def _classify(
 
 def _match(
     report: ScanReport,
-    frames: list[tuple[int, str]],
+    frames: list[tuple[int, str, int | None]],
     start: datetime | None,
     end: datetime | None,
     interval: timedelta | None,
@@ -352,7 +371,7 @@ def _match(
     settings: ScanSettings,
 ) -> None:
     """Detect the interval and phase, build the expected series and match frames to slots."""
-    distinct = sorted({t for t, _ in frames})
+    distinct = sorted({frame[0] for frame in frames})
     if interval is not None:
         report.interval, report.interval_source = interval, "given"
     elif len(distinct) >= 2:
@@ -383,42 +402,41 @@ def _match(
             f"the range holds {count:,} expected frames at this interval (limit {MAX_SLOTS:,}); "
             "give a narrower --start/--end or a longer --interval"
         )
-    slots: dict[int, list[str]] = {}
-    doubled: set[int] = set()  # slots with more than one file
+    slots: dict[int, str] = {}  # slot -> its first file
+    extra: dict[int, list[str]] = {}  # slot -> its further files (duplicates)
     half = step // 2
-    for ts_us, path in frames:
+    for ts_us, path, _ in frames:
         slot = anchor + ((ts_us - anchor + half) // step) * step  # the nearest slot
         if abs(ts_us - slot) > tol:
             report.off_schedule.append((path, ts_us))
         elif slot < first or slot > last:
             report.out_of_range.append(path)
+        elif slot in slots:
+            extra.setdefault(slot, []).append(path)
         else:
-            paths = slots.get(slot)
-            if paths is None:
-                slots[slot] = [path]
-            else:
-                paths.append(path)
-                doubled.add(slot)
-    report.set_found(slots, range(first, first + count * step, step) if count else [], doubled)
+            slots[slot] = path
+    report.set_found(slots, extra, range(first, first + count * step, step) if count else [])
 
 
 def _match_times(
-    report: ScanReport, frames: list[tuple[int, str]], start: datetime | None, end: datetime | None
+    report: ScanReport,
+    frames: list[tuple[int, str, int | None]],
+    start: datetime | None,
+    end: datetime | None,
 ) -> None:
     """No interval known: the expected series is the distinct frame times inside the range."""
     lo = to_us(start) if start else -(2**62)
     hi = to_us(end) if end else 2**62
-    slots: dict[int, list[str]] = {}
-    doubled: set[int] = set()
-    for ts_us, path in frames:
+    slots: dict[int, str] = {}
+    extra: dict[int, list[str]] = {}
+    for ts_us, path, _ in frames:
         if not lo <= ts_us <= hi:
             report.out_of_range.append(path)
         elif ts_us in slots:
-            slots[ts_us].append(path)
-            doubled.add(ts_us)
+            extra.setdefault(ts_us, []).append(path)
         else:
-            slots[ts_us] = [path]
-    report.set_found(slots, sorted(slots), doubled)
+            slots[ts_us] = path
+    report.set_found(slots, extra, sorted(slots))
 
 
 def _bounds(

@@ -66,16 +66,27 @@ class ScanReport:
     cache_reused: int = 0
     warnings: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
-    _slots: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    _slots: dict[int, str] = field(default_factory=dict, repr=False)  # slot (µs) -> first file
+    _extra: dict[int, list[str]] = field(default_factory=dict, repr=False)  # slot -> more files
     _series: list[int] | range = field(default_factory=list, repr=False)
 
     # -- filled by the scan -----------------------------------------------------------------
 
-    def set_found(self, slots: dict[int, list[str]], series: list[int] | range, doubled: set[int]) -> None:
-        """Record the files matched per slot (``doubled``: slots with several) and the expected slots."""
-        self._slots, self._series = slots, series
+    def set_found(
+        self, slots: dict[int, str], extra: dict[int, list[str]], series: list[int] | range
+    ) -> None:
+        """Record the first file per slot, further files per slot, and the expected slots (µs)."""
+        self._slots, self._extra, self._series = slots, extra, series
         self.missing = [from_us(t) for t in series if t not in slots]
-        self.duplicates = [(from_us(t), [Path(p) for p in sorted(slots[t])]) for t in sorted(doubled)]
+        self.duplicates = [(from_us(t), [Path(p) for p in self._paths(t)]) for t in sorted(extra)]
+
+    def _paths(self, slot: int) -> list[str]:
+        """The files matched to ``slot``, sorted."""
+        first = self._slots.get(slot)
+        if first is None:
+            return []
+        more = self._extra.get(slot)
+        return sorted([first, *more]) if more else [first]
 
     def sort_lists(self) -> None:
         """Put every file list in path order (the walk sees files in directory order)."""
@@ -98,7 +109,7 @@ class ScanReport:
     @property
     def found(self) -> dict[datetime, list[Path]]:
         """Slot time → files matched to it (several = duplicates)."""
-        return {from_us(t): [Path(p) for p in paths] for t, paths in sorted(self._slots.items())}
+        return {from_us(t): [Path(p) for p in self._paths(t)] for t in sorted(self._slots)}
 
     @property
     def found_count(self) -> int:
@@ -144,12 +155,12 @@ class ScanReport:
         """One ``(timestamp, status, paths)`` row per expected slot (paths joined with ``;``)."""
         rows = []
         for t in self._series:
-            paths = self._slots.get(t)
+            paths = self._paths(t)
             if not paths:
                 rows.append((iso(from_us(t)), SLOT_MISSING, ""))
             else:
                 status = SLOT_DUPLICATE if len(paths) > 1 else SLOT_FOUND
-                rows.append((iso(from_us(t)), status, ";".join(printable(p) for p in sorted(paths))))
+                rows.append((iso(from_us(t)), status, ";".join(printable(p) for p in paths)))
         return rows
 
     def write_csv(self, path: Path) -> Path:

@@ -4,14 +4,16 @@ Recognised, most specific first (the ``pattern`` name is what :class:`ParsedName
 
 ``abi``        ``OR_ABI-L1b-RadC-M6C13_G18_s20241230001173_e..._c....nc`` (``s`` = YYYYDDDHHMMSSt)
 ``cdn``        ``20241230001_GOES18-ABI-CONUS-13-1250x750.jpg`` (NOAA STAR CDN, YYYYDDDHHMM)
-``goestools``  ``GOES19_FD_CH13_20250508T000020Z.jpg`` (goestools / Sanchez, also ``-FC`` outputs)
+``goestools``  ``GOES19_FD_CH13_20250508T000020Z.jpg`` (goestools / Sanchez, also ``-FC`` outputs
+               and composites such as ``GOES16_FD_FC_20200830T033031Z.jpg``)
 ``compact``    ``anything_20250508T000020Z.png``
 ``ymd_hms``    ``20250508_000020``
 ``dashed``     ``2025-05-08_00-00-20``
 ``calendar``   a calendar date and time of day with any of ``- _ . space T :`` between the
                parts, optional seconds, optional ``Z``/``UTC``
-``folder``     a name holding only a time of day (``000020``, ``00-00-20``, ``T0000Z``) inside a
-               dated folder: ``YYYY/DDD/[HH/]`` or ``YYYY-MM-DD/[HH/]`` (or ``YYYYMMDD``)
+``folder``     a name holding only a time of day (``000020``, ``1200``, ``00-00-20``, ``ir_T0000Z``)
+               inside a dated folder: ``YYYY/DDD/[HH/]`` or ``YYYY-MM-DD/[HH/]`` (or ``YYYYMMDD``);
+               four bare digits after a prefix (``frame_0001``) look like a counter and are refused
 
 Names whose date is written day/month-first (``05-08-2025``) are reported as ambiguous when
 both numbers could be a month; names with two different timestamps are ambiguous too. Both
@@ -71,7 +73,7 @@ _ABI_RE = re.compile(
 )
 _CDN_RE = re.compile(r"^(\d{4})(\d{3})(\d\d)(\d\d)_GOES(\d\d)-ABI-([A-Za-z0-9]+)-([A-Za-z0-9]+)")
 _GOESTOOLS_RE = re.compile(
-    r"^GOES(\d\d)_([A-Za-z0-9]+)_(?:CH|C|B)?(\d\d)_(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z"
+    r"^GOES(\d\d)_([A-Za-z0-9]+)_(?:CH|C|B)?(\d\d|[A-Za-z]+)_(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z"
 )
 _COMPACT_RE = re.compile(r"(?<![0-9])(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z?(?![0-9])")
 _YMD_HMS_RE = re.compile(r"(?<![0-9])(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?![0-9])")
@@ -87,7 +89,9 @@ _DMY_RE = re.compile(
     r"(?<![0-9])(\d\d)[-_. /](\d\d)[-_. /](\d{4})[-_. T:]+(\d\d)[-_.:]?(\d\d)(?:[-_.:]?(\d\d))?(?![0-9])"
 )
 _TIME_ONLY_RE = re.compile(
-    r"^(?:.*?[-_. ])??T?(\d\d)[-_.:]?(\d\d)(?:[-_.:]?(\d\d))?(?:\.\d{1,6})?(?:Z|UTC)?$", re.IGNORECASE
+    r"^(?P<prefix>.*?[-_. ])??(?P<t>T)?(?P<a>\d\d)(?P<sep>[-_.:]?)(?P<b>\d\d)(?:[-_.:]?(?P<c>\d\d))?"
+    r"(?:\.\d{1,6})?(?P<z>Z|UTC)?$",
+    re.IGNORECASE,
 )
 _DOY_DIR_RE = re.compile(r"^\d{4}$")
 _DATE_DIR_RE = re.compile(r"^(\d{4})-?(\d\d)-?(\d\d)$")
@@ -165,7 +169,7 @@ def _from_goestools(match: re.Match[str]) -> ParsedName | None:
     moment = _ymd(y, mo, d, h, mi, s)
     if moment is None:
         return None
-    return ParsedName(moment, "goestools", int(sat), int(band), sector.upper())
+    return ParsedName(moment, "goestools", int(sat), int(band) if band.isdigit() else None, sector.upper())
 
 
 _GENERIC = (
@@ -256,7 +260,10 @@ def _parse_in_folder(name: str, parents: tuple[str, ...]) -> ParsedName | None:
     match = _TIME_ONLY_RE.match(stem)
     if match is None:
         return None
-    a, b, c = match.groups()
+    a, b, c = match.group("a", "b", "c")
+    marked = match.group("sep") or match.group("t") or match.group("z")
+    if match.group("prefix") and c is None and not marked:
+        return None  # "frame_0001": a counter as likely as a time of day; not guessed
     if has_hour:  # HH folder: the name gives minute and second (MMSS) or HHMMSS
         if c is None:
             h, mi, s = day.hour, int(a), int(b)

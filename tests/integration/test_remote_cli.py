@@ -93,6 +93,19 @@ def test_fetch_exit_1_when_downloads_fail(archive: Archive, tmp_path: Path) -> N
     assert "fetch diagnostics: 12 frames failed; s3: 0 ok, 12 failed" in log.read_text(encoding="utf-8")
 
 
+def test_text_summary_names_each_failed_frame_and_advice(archive: Archive, tmp_path: Path) -> None:
+    args = fetch_args(archive, tmp_path, "--retries", "0")
+    args[args.index("--s3-endpoint") + 1] = closed_port_url()
+    args[args.index("--end") + 1] = "2025-06-01T12:05Z"
+    done = goesvfi(*args)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"0 downloaded, 0 already there, 0 not available upstream, 2 failed → {tmp_path}"
+    assert lines[1] == "  FAILED 2025-06-01T12:00:00Z"
+    assert lines[2].startswith("    s3: connection failed")
+    assert "run 'goesvfi doctor'" in lines[2]
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -158,3 +159,36 @@ def test_size_auto_brings_cdn_and_netcdf_frames_to_one_size(tmp_path: Path,
     assert code == 0
     sizes = {(o["width"], o["height"]) for o in payload["outputs"]}  # type: ignore[union-attr]
     assert sizes == {(120, 120)}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_file_that_never_answers_times_out_and_blocks_netcdf_until_it_returns(
+    files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A named pipe with no writer blocks open() like a stuck network share.
+
+    HDF5 is not thread-safe, so while the abandoned open is still inside the library, other
+    NetCDF files fail at once naming the stuck file (image frames still work); once the stuck
+    open returns, NetCDF works again.
+    """
+    from goesvfi.core.render.ncaccess import GATE
+
+    stuck = tmp_path / "stuck.nc"
+    os.mkfifo(stuck)
+    monkeypatch.setenv("GOESVFI_RENDER__OPEN_TIMEOUT_S", "0.3")
+    try:
+        code, payload = run_json(capsys, ["info", str(stuck), str(files[0]), "--json"])
+        assert code == 1
+        messages = [e["message"] for e in payload["errors"]]  # type: ignore[union-attr]
+        assert "no answer after 0.3 s" in messages[0]
+        assert f"blocked by {stuck}" in messages[1]
+        code, payload = run_json(capsys, ["render", str(files[0]), "--out", str(tmp_path / "o"), "--json"])
+        assert code == 1
+        assert "blocked by" in payload["errors"][0]["message"]  # type: ignore[index]
+    finally:
+        # A writer that opens and closes the pipe gives the abandoned reader end-of-file.
+        with contextlib.suppress(OSError):
+            os.close(os.open(stuck, os.O_WRONLY | os.O_NONBLOCK))
+    assert GATE.wait_free(30.0)  # the abandoned open has returned and let go
+    code, payload = run_json(capsys, ["render", str(files[0]), "--out", str(tmp_path / "o"), "--json"])
+    assert code == 0

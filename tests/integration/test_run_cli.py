@@ -227,3 +227,22 @@ def test_netcdf_inputs_are_rendered_in_native_colour(
     assert probe(tmp_path / "o.mp4")["frames"] == 5
     first = np.asarray(Image.open(tmp_path / "png" / "frame_000000.png")).astype(int)
     assert np.abs(first[..., 0] - first[..., 2]).mean() > 1  # false colour, not grey
+
+
+def test_sanchez_colour_without_sanchez_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goesvfi.core.colour.sanchez import search_paths
+    from goesvfi.core.render.synthetic import write_sequence
+
+    if any(p.is_file() for p in search_paths()):
+        pytest.skip("a Sanchez binary is installed here")
+    write_sequence(tmp_path / "nc", 2, shape=(64, 96))
+    code, _, stderr = _run(
+        capsys, str(tmp_path / "nc"), "-o", str(tmp_path / "o.mp4"), "--colour", "sanchez",
+        "--job-dir", str(tmp_path / "job"),
+    )  # fmt: skip
+    assert code == 2
+    assert "Sanchez" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o.mp4").exists()

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from goesvfi.core.cache import ScanCache
 from goesvfi.core.config import ScanSettings
 from goesvfi.core.integrity import ScanInputError, scan_folder
 from goesvfi.core.jobs.control import CancelledByUser, CancelToken
+from goesvfi.core.jobs.progress import ProgressEvent
 from goesvfi.core.scanreport import ScanReport
 from goesvfi.core.timeindex import canonical_name
 
@@ -222,6 +224,20 @@ def test_non_utf8_names(tmp_path: Path) -> None:
     assert again.warnings == []
 
 
+def test_non_utf8_folder_is_scanned_without_cache(tmp_path: Path) -> None:
+    odd = os.fsencode(tmp_path) + b"/d\xff"
+    os.mkdir(odd)
+    for minute in (0, 5, 15):
+        with open(odd + b"/f_20240501T12%02d00Z.png" % minute, "wb") as handle:
+            handle.write(b"x")
+    for _ in range(2):
+        report = scan_folder(tmp_path, recursive=True, settings=SETTINGS)
+        assert report.missing == [datetime(2024, 5, 1, 12, 10, tzinfo=UTC)]
+        assert report.to_json()["non_utf8_names"] == [f"{tmp_path}/d\\xff"]
+        assert report.cache_reused == 0
+        assert report.warnings == []
+
+
 def test_satellite_filter_by_name_and_role(tmp_path: Path) -> None:
     switch = datetime(2025, 4, 7, 15, 10, tzinfo=UTC)
     before = [switch - timedelta(minutes=10) * i for i in range(1, 4)]
@@ -357,9 +373,47 @@ def test_cache_setting_off(tmp_path: Path) -> None:
     assert report.cache == "off"
 
 
+def test_progress_events_per_folder(tmp_path: Path) -> None:
+    write_frames(tmp_path / "a", conus(3))
+    write_frames(tmp_path / "b", conus(2))
+    events: list[ProgressEvent] = []
+    scan_folder(tmp_path, recursive=True, settings=SETTINGS, use_cache=False, progress=events.append)
+    assert [(e.level, e.name) for e in events] == [("stage", "scan")] * 3
+    assert events[-1].done == 5
+    assert sorted(Path(e.message).name for e in events) == ["a", "b", tmp_path.name]
+
+
 def test_cancelled_scan_raises(tmp_path: Path) -> None:
     write_frames(tmp_path, conus(3))
     token = CancelToken()
     token.cancel("test")
     with pytest.raises(CancelledByUser):
         scan_folder(tmp_path, settings=SETTINGS, use_cache=False, cancel=token)
+
+
+def test_scans_from_several_threads_share_one_cache(tmp_path: Path) -> None:
+    cache = ScanCache(tmp_path / "cache.sqlite3", busy_timeout_s=30)
+    folders = [tmp_path / f"f{n}" for n in range(4)]
+    for n, folder in enumerate(folders):
+        write_frames(folder, conus(20, skip=(n + 1,)))
+    results: dict[int, ScanReport] = {}
+    errors: list[Exception] = []
+
+    def work(n: int) -> None:
+        try:
+            for _ in range(3):
+                results[n] = scan_folder(folders[n], settings=SETTINGS, cache=cache)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted empty
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    for n in range(4):
+        assert results[n].missing == [START + (n + 1) * FIVE]
+        assert results[n].cache_reused == 19
+        assert results[n].warnings == []
+    assert cache.count_files() == 4 * 19

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from goesvfi.core.errors import UserInputError
-from goesvfi.core.render.abi import call_with_deadline, open_abi
+from goesvfi.core.render.abi import open_abi
 from goesvfi.core.render.errors import CorruptFileError, NotAbiFileError, OpenTimeoutError
+from goesvfi.core.render.ncaccess import call_with_deadline
 from goesvfi.core.render.synthetic import write_abi_file
 
 START = datetime(2025, 5, 8, 0, 1, 17, tzinfo=UTC)

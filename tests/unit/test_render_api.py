@@ -169,3 +169,19 @@ def test_render_file_never_overwrites_its_input(tmp_path: Path) -> None:
     with pytest.raises(RenderInputError, match="overwrite the input"):
         render_file(frame, tmp_path, RenderOptions(colour="ir-colour"))
     assert frame.read_bytes() == before
+
+
+@pytest.mark.parametrize("colour", ["grey", "ir-colour"])
+@pytest.mark.parametrize("dqf", ["good", "usable"])
+def test_code_lookup_equals_calibrate_then_colour(conus: Path, colour: str, dqf: str) -> None:
+    """The native-resolution shortcut (one lookup per raw code) gives the calibrated result."""
+    from goesvfi.core.render.colourmaps import resolve_table
+
+    fast = render_array(conus, RenderOptions(colour=colour, dqf=dqf))
+    with open_abi(conus, dqf=dqf) as reader:  # type: ignore[arg-type]
+        values = reader.read(0, 300)
+    slow = resolve_table(colour, "bt", (180.0, 320.0), 2.0).apply(values)
+    slow_rgb = slow if slow.ndim == 3 else np.repeat(slow[..., None], 3, axis=2)
+    assert np.array_equal(fast, slow_rgb)
+    flagged_row = fast[50, 200:]  # the synthetic file flags row 50 as conditionally usable
+    assert (flagged_row == 0).all() if dqf == "good" else (flagged_row > 0).any()

@@ -49,6 +49,8 @@ def utc(*parts: int) -> datetime:
         ("GOES19_FD_CH13_20250508T000020Z.jpg", "goestools", utc(2025, 5, 8, 0, 0, 20), 19, 13, "FD"),
         ("GOES16_FD_CH13_20200830T033031Z-FC.png", "goestools", utc(2020, 8, 30, 3, 30, 31), 16, 13, "FD"),
         ("GOES18_CONUS_CH02_20241231T235617Z.nc", "goestools", utc(2024, 12, 31, 23, 56, 17), 18, 2, "CONUS"),
+        ("GOES16_FD_FC_20200830T033031Z.jpg", "goestools", utc(2020, 8, 30, 3, 30, 31), 16, None, "FD"),
+        ("GOES17_M1_CH07_20210101T000028Z.png", "goestools", utc(2021, 1, 1, 0, 0, 28), 17, 7, "M1"),
         ("export_20250508T000020Z.png", "compact", utc(2025, 5, 8, 0, 0, 20), None, None, None),
         ("frame-20250508T120102.png", "compact", utc(2025, 5, 8, 12, 1, 2), None, None, None),
         ("20250508_000020.png", "ymd_hms", utc(2025, 5, 8, 0, 0, 20), None, None, None),
@@ -79,7 +81,9 @@ def test_every_pattern(
     [
         ("120000.png", ("data", "2024", "366"), utc(2024, 12, 31, 12)),
         ("12-00-00.png", ("data", "2024-12-31"), utc(2024, 12, 31, 12)),
-        ("frame_0930.jpg", ("x", "20250101"), utc(2025, 1, 1, 9, 30)),
+        ("frame_09-30.jpg", ("x", "20250101"), utc(2025, 1, 1, 9, 30)),
+        ("ir_093000.jpg", ("x", "20250101"), utc(2025, 1, 1, 9, 30)),
+        ("1200.png", ("x", "2025-01-01"), utc(2025, 1, 1, 12)),
         ("T0117Z.png", ("2024", "060"), utc(2024, 2, 29, 1, 17)),
         ("0117.png", ("2024", "001", "05"), utc(2024, 1, 1, 5, 1, 17)),
         ("050117.png", ("2024", "001", "05"), utc(2024, 1, 1, 5, 1, 17)),
@@ -97,6 +101,7 @@ def test_time_only_name_needs_a_dated_folder() -> None:
     assert parse_name("120000.png", ("2023", "366")) is None  # 2023 has no day 366
     assert parse_name("0117.png", ("2024", "001", "06"), ) is not None
     assert parse_name("050117.png", ("2024", "001", "06")) is None  # hour contradicts its folder
+    assert parse_name("frame_0001.png", ("2024", "001")) is None  # a counter, not 00:01
 
 
 def test_full_name_wins_over_folder() -> None:

@@ -102,7 +102,6 @@ def render_frame(path: Path, colour: str, render: RenderSettings) -> np.ndarray:
     ``none`` renders NetCDF as grey; ``native`` is the built-in false colour; ``sanchez`` runs
     the external Sanchez program (see docs/render.md).
     """
-    from goesvfi.core.errors import GoesVfiError
     from goesvfi.core.render import RenderOptions, render_array
 
     options = RenderOptions(
@@ -112,7 +111,4 @@ def render_frame(path: Path, colour: str, render: RenderSettings) -> np.ndarray:
         ir_range=(render.ir_min_k, render.ir_max_k),
         sanchez_path=render.sanchez_path,
     )
-    try:
-        return render_array(path, options)
-    except GoesVfiError as exc:
-        raise BadFrameError(f"frame {path.name}: {exc}") from exc
+    return render_array(path, options)  # its errors already name the file

@@ -15,6 +15,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from goesvfi.core.remote.base import (
     Body,
@@ -68,6 +69,11 @@ def check_signature(path: Path, ext: str) -> None:
             raise VerificationError(f"{path.name} is not a NetCDF/HDF5 file (starts with {head[:8]!r})")
     elif ext in ("jpg", "jpeg") and (not head.startswith(JPEG_START) or tail != JPEG_END):
         raise VerificationError(f"{path.name} is not a complete JPEG (no start/end marker)")
+
+
+def _write_and_hash(handle: BinaryIO, digest: hashlib._Hash, chunk: bytes) -> None:
+    handle.write(chunk)
+    digest.update(chunk)
 
 
 def _fsync_and_publish(part: Path, target: Path) -> None:
@@ -195,8 +201,7 @@ class Transfer:
                     raise IncompleteBodyError(
                         f"received more than the {limit} bytes announced", source=self.source
                     )
-                handle.write(chunk)
-                digest.update(chunk)
+                await asyncio.to_thread(_write_and_hash, handle, digest, chunk)
                 on_bytes(len(chunk))
                 if self.limiter is not None:
                     await self.limiter.acquire(len(chunk))

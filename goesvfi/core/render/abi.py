@@ -10,19 +10,17 @@ coefficients: brightness temperature (K) for IR bands, reflectance factor for vi
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from goesvfi.core.render.errors import CorruptFileError, NotAbiFileError, OpenTimeoutError
+from goesvfi.core.render.errors import CorruptFileError, NotAbiFileError
 from goesvfi.core.render.geo import FixedGrid, GeosProjection
+from goesvfi.core.render.ncaccess import GATE, call_with_deadline
 
 if TYPE_CHECKING:
     import netCDF4
@@ -34,36 +32,6 @@ Kind = Literal["bt", "reflectance"]
 J2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
 DEFAULT_OPEN_TIMEOUT_S = 30.0
 _DQF_LIMIT = {"good": 0, "usable": 1, "all": 255}
-
-T = TypeVar("T")
-
-
-def call_with_deadline(func: Callable[[], T], timeout_s: float, what: str) -> T:
-    """Run ``func`` in a daemon thread; raise :class:`OpenTimeoutError` after ``timeout_s``.
-
-    A stuck network file system blocks inside the C library where no signal reaches it; the
-    waiting caller gives up and the abandoned thread ends whenever the system call returns.
-    """
-    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
-
-    def work() -> None:
-        try:
-            box.put((True, func()))
-        except BaseException as exc:  # noqa: BLE001 - handed over to the waiting thread
-            box.put((False, exc))
-
-    threading.Thread(target=work, name="goesvfi-open", daemon=True).start()
-    try:
-        ok, value = box.get(timeout=timeout_s)
-    except queue.Empty:
-        raise OpenTimeoutError(
-            f"{what}: no answer after {timeout_s:g} s (stuck or very slow file system?); "
-            "check the disk or network share and try again"
-        ) from None
-    if ok:
-        return value  # type: ignore[no-any-return]
-    raise value
-
 
 @dataclass(frozen=True, slots=True)
 class AbiHeader:
@@ -252,10 +220,12 @@ def _calibrate_radiance(ds: Any, header: AbiHeader, rad: npt.NDArray[np.float64]
 class AbiReader:
     """An open ABI file: header, value table and block reads. Use as a context manager."""
 
-    def __init__(self, ds: netCDF4.Dataset, header: AbiHeader, dqf: DqfPolicy) -> None:
+    def __init__(self, ds: netCDF4.Dataset, header: AbiHeader, dqf: DqfPolicy,
+                 timeout_s: float = DEFAULT_OPEN_TIMEOUT_S) -> None:
         self._ds = ds
         self.header = header
         self.dqf = dqf
+        self.timeout_s = timeout_s
         self._table = value_table(ds, header)
         self._var = ds.variables[header.variable]
         self._var.set_auto_maskandscale(False)
@@ -292,24 +262,40 @@ class AbiReader:
         chunking = self._var.chunking()
         return int(chunking[0]) if isinstance(chunking, list) and chunking else 256
 
-    def read(self, r0: int, r1: int, c0: int = 0, c1: int | None = None) -> npt.NDArray[np.float32]:
-        """Calibrated values of rows ``r0:r1``, columns ``c0:c1``; NaN where masked."""
+    @property
+    def value_table(self) -> npt.NDArray[np.float32]:
+        """Physical value of each raw code (NaN for fill and invalid codes)."""
+        return self._table
+
+    def read_codes(
+        self, r0: int, r1: int, c0: int = 0, c1: int | None = None
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.bool_] | None]:
+        """Raw 16-bit codes of a window and the mask of pixels the DQF policy rejects."""
         c1 = self.header.cols if c1 is None else c1
         try:
-            raw = np.asarray(self._var[r0:r1, c0:c1])
-            quality = None if self._dqf_var is None else np.asarray(self._dqf_var[r0:r1, c0:c1])
+            with GATE.hold(str(self.header.path), self.timeout_s):
+                raw = np.asarray(self._var[r0:r1, c0:c1])
+                quality = None if self._dqf_var is None else np.asarray(self._dqf_var[r0:r1, c0:c1])
         except (OSError, RuntimeError, IndexError) as exc:
             raise CorruptFileError(
                 f"{self.header.path}: reading rows {r0}-{r1} failed ({exc}); the file is probably "
                 "truncated or corrupt, download it again"
             ) from exc
-        values = self._table[raw.view(np.uint16) if raw.dtype.itemsize == 2 else raw.astype(np.uint16)]
-        if quality is not None:
-            values[quality.view(np.uint8) > _DQF_LIMIT[self.dqf]] = np.nan
+        codes = raw.view(np.uint16) if raw.dtype.itemsize == 2 else raw.astype(np.uint16)
+        rejected = None if quality is None else quality.view(np.uint8) > _DQF_LIMIT[self.dqf]
+        return codes, rejected
+
+    def read(self, r0: int, r1: int, c0: int = 0, c1: int | None = None) -> npt.NDArray[np.float32]:
+        """Calibrated values of rows ``r0:r1``, columns ``c0:c1``; NaN where masked."""
+        codes, rejected = self.read_codes(r0, r1, c0, c1)
+        values = self._table[codes]
+        if rejected is not None:
+            values[rejected] = np.nan
         return values
 
     def close(self) -> None:
-        self._ds.close()
+        with GATE.hold(str(self.header.path), self.timeout_s):
+            self._ds.close()
 
     def __enter__(self) -> AbiReader:
         return self
@@ -332,13 +318,13 @@ def _open_dataset(path: Path) -> netCDF4.Dataset:
         ) from exc
 
 
-def _open(path: Path, dqf: DqfPolicy) -> AbiReader:
-    if not path.is_file():
+def _open(path: Path, dqf: DqfPolicy, timeout_s: float) -> AbiReader:
+    if not path.exists():
         raise NotAbiFileError(f"{path}: no such file; check the path")
     ds = _open_dataset(path)
     try:
         header = read_header(ds, path)
-        return AbiReader(ds, header, dqf)
+        return AbiReader(ds, header, dqf, timeout_s)
     except (OSError, RuntimeError, KeyError, ValueError, IndexError) as exc:
         ds.close()
         raise CorruptFileError(
@@ -353,5 +339,5 @@ def open_abi(
     path: Path, dqf: DqfPolicy = "usable", timeout_s: float = DEFAULT_OPEN_TIMEOUT_S
 ) -> AbiReader:
     """Open and identify ``path`` with a deadline; raise a clear error naming the file."""
-    return call_with_deadline(lambda: _open(Path(path), dqf), timeout_s, str(path))
+    return call_with_deadline(lambda: _open(Path(path), dqf, timeout_s), timeout_s, str(path), netcdf=True)
 

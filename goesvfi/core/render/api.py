@@ -11,7 +11,7 @@ block and the cancel token is checked between blocks.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
-from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, DqfPolicy, open_abi
+from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, AbiReader, DqfPolicy, open_abi
 from goesvfi.core.render.colourmaps import ColourTable, resolve_table
 from goesvfi.core.render.errors import RenderInputError
 from goesvfi.core.render.images import IMAGE_SUFFIXES, ImageSource
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 U8 = npt.NDArray[np.uint8]
 ProgressCallback = Callable[["ProgressEvent"], None]
-COLOURS = ("grey", "ir-colour", "native", "sanchez")
 
 
 @dataclass
@@ -106,6 +105,8 @@ def table_for(source: BlockSource, options: RenderOptions) -> ColourTable:
 
 
 class _Reporter:
+    """Checks the cancel token before each block and reports blocks done."""
+
     def __init__(self, name: str, total: int, progress: ProgressCallback | None,
                  cancel: CancelToken | None) -> None:
         from goesvfi.core.jobs.progress import RateMeter
@@ -114,19 +115,52 @@ class _Reporter:
         self.meter = RateMeter()
         self.done = 0
 
-    def step(self) -> None:
+    def check(self) -> None:
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
+
+    def step(self) -> None:
+        """Called before each block: raise if cancelled, else report the blocks done so far."""
+        self.check()
+        self._emit()
+        self.done += 1
+
+    def finish(self) -> None:
+        self._emit()
+
+    def _emit(self) -> None:
         if self.progress is None:
             return
         from goesvfi.core.jobs.progress import ProgressEvent
 
         rate, eta = self.meter.measure(self.done, self.total)
         self.progress(ProgressEvent("item", self.name, self.done, self.total, rate, eta, "row blocks"))
-        self.done += 1
 
-    def finish(self) -> None:
-        self.step()
+
+def _coloured_blocks(
+    plan: Plan, table: ColourTable, report: _Reporter, sixteen: bool = False
+) -> Iterator[tuple[int, npt.NDArray[np.uint8] | npt.NDArray[np.uint16]]]:
+    """``(first output row, coloured block)``: grey ``(h, W)`` or RGB ``(h, W, 3)``, 8 or 16 bit.
+
+    At native resolution the table is applied once to the file's 65,536 codes, and each block
+    is a single lookup of its raw codes; otherwise values are calibrated, averaged, then coloured.
+    """
+    if plan.reads_codes:
+        assert isinstance(plan.source, AbiReader)
+        values = plan.source.value_table
+        colour = table.grey16 if sixteen else table.apply
+        lut = colour(values)
+        nodata = colour(np.full(1, np.nan, dtype=np.float32))[0]  # what a NaN value gets
+        for out_r0, codes, rejected in plan.iter_codes():
+            report.step()
+            block = lut[codes]
+            if rejected is not None:
+                block[rejected] = nodata
+            yield out_r0, block
+        return
+    for out_r0, values in plan.iter_blocks():
+        report.step()
+        yield out_r0, table.grey16(values) if sixteen else table.apply(values)
 
 
 def _underlay_view(plan: Plan, underlay_path: Path | None) -> tuple[U8, npt.NDArray[np.bool_]]:
@@ -163,16 +197,15 @@ def _native_image(plan: Plan, table: ColourTable, options: RenderOptions, report
     ground, space = VIEW_CACHE.get(key, lambda: _underlay_view(plan, underlay_path))
     grey = np.empty((plan.height, plan.width), dtype=np.uint8)
     histogram = np.zeros(256, dtype=np.int64)
-    for out_r0, values in plan.iter_blocks():
-        report.step()
-        block = table.apply(values)
-        grey[out_r0 : out_r0 + values.shape[0]] = block
+    for out_r0, block in _coloured_blocks(plan, table, report):
+        grey[out_r0 : out_r0 + block.shape[0]] = block
         histogram += np.bincount(block.ravel(), minlength=256)
     lut = equalisation_lut(histogram, native.equalise)
     clouds = cloud_table(native)
     rgb = np.empty((plan.height, plan.width, 3), dtype=np.uint8)
     rows = max(1, 2_000_000 // plan.width)
     for r0 in range(0, plan.height, rows):
+        report.check()
         r1 = min(plan.height, r0 + rows)
         rgb[r0:r1] = false_colour(grey[r0:r1], ground[r0:r1], space[r0:r1], native, lut, clouds)
     return rgb
@@ -207,17 +240,12 @@ def _with_legend(image: U8, table: ColourTable) -> U8:
 
 def _render_plain(plan: Plan, table: ColourTable, options: RenderOptions,
                   report: _Reporter) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
-    if options.bit_depth == 16:
-        out16 = np.empty((plan.height, plan.width), dtype=np.uint16)
-        for out_r0, values in plan.iter_blocks():
-            report.step()
-            out16[out_r0 : out_r0 + values.shape[0]] = table.grey16(values)
-        return out16
-    shape = (plan.height, plan.width) if table.grey else (plan.height, plan.width, 3)
-    out = np.empty(shape, dtype=np.uint8)
-    for out_r0, values in plan.iter_blocks():
-        report.step()
-        out[out_r0 : out_r0 + values.shape[0]] = table.apply(values)
+    sixteen = options.bit_depth == 16
+    shape = (plan.height, plan.width) if table.grey or sixteen else (plan.height, plan.width, 3)
+    out: npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
+    out = np.empty(shape, dtype=np.uint16) if sixteen else np.empty(shape, dtype=np.uint8)
+    for out_r0, block in _coloured_blocks(plan, table, report, sixteen):
+        out[out_r0 : out_r0 + block.shape[0]] = block
     return out
 
 
@@ -294,9 +322,8 @@ def render_file(
         report = _Reporter(Path(path).name, plan.blocks, progress, cancel)
         channels = 1 if table.grey else 3
         with PngStreamWriter(target, plan.width, plan.height, channels, options.bit_depth) as writer:
-            for _, values in plan.iter_blocks():
-                report.step()
-                writer.write_rows(table.grey16(values) if options.bit_depth == 16 else table.apply(values))
+            for _, block in _coloured_blocks(plan, table, report, options.bit_depth == 16):
+                writer.write_rows(block)
             writer.close()
         report.finish()
     finally:

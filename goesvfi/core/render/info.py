@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from goesvfi.core.errors import GoesVfiError
-from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, call_with_deadline, read_header
+from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, read_header
 from goesvfi.core.render.errors import CorruptFileError, NotAbiFileError
 from goesvfi.core.render.images import IMAGE_SUFFIXES
+from goesvfi.core.render.ncaccess import call_with_deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class InfoResult:
 def _netcdf_fields(path: Path) -> dict[str, Any]:
     import netCDF4
 
-    if not path.is_file():
+    if not path.exists():
         raise NotAbiFileError(f"{path}: no such file; check the path")
     try:
         ds = netCDF4.Dataset(str(path), "r")
@@ -79,9 +80,10 @@ def _image_fields(path: Path) -> dict[str, Any]:
 def read_info(path: Path, timeout_s: float = DEFAULT_OPEN_TIMEOUT_S) -> InfoResult:
     """Metadata of ``path``; errors become :attr:`InfoResult.error` (one line naming the file)."""
     target = Path(path)
-    reader = _image_fields if target.suffix.lower() in IMAGE_SUFFIXES else _netcdf_fields
+    image = target.suffix.lower() in IMAGE_SUFFIXES
+    reader = _image_fields if image else _netcdf_fields
     try:
-        fields = call_with_deadline(lambda: reader(target), timeout_s, str(target))
+        fields = call_with_deadline(lambda: reader(target), timeout_s, str(target), netcdf=not image)
     except GoesVfiError as exc:
         return InfoResult(target, None, str(exc))
     return InfoResult(target, fields)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from goesvfi.core.render.abi import Kind
+from goesvfi.core.render.abi import AbiReader, Kind
 from goesvfi.core.render.errors import RenderInputError
 from goesvfi.core.render.geo import (
     EquirectGrid,
@@ -121,11 +121,29 @@ class Plan:
     def blocks(self) -> int:
         return math.ceil(self.height / self.block_rows)
 
+    def row_blocks(self) -> Iterator[tuple[int, int]]:
+        """Output rows ``(r0, r1)`` of each block, top to bottom."""
+        for out_r0 in range(0, self.height, self.block_rows):
+            yield out_r0, min(self.height, out_r0 + self.block_rows)
+
     def iter_blocks(self) -> Iterator[tuple[int, F32]]:
         """``(first output row, values)`` for each block, top to bottom."""
-        for out_r0 in range(0, self.height, self.block_rows):
-            out_r1 = min(self.height, out_r0 + self.block_rows)
+        for out_r0, out_r1 in self.row_blocks():
             yield out_r0, self._read(out_r0, out_r1)
+
+    @property
+    def reads_codes(self) -> bool:
+        """True when blocks map pixel for pixel onto the file (no averaging, no reprojection),
+        so raw codes can be coloured through one table lookup."""
+        return self.factor == 1 and self.equirect is None and isinstance(self.source, AbiReader)
+
+    def iter_codes(self) -> Iterator[tuple[int, npt.NDArray[np.uint16], npt.NDArray[np.bool_] | None]]:
+        """``(first output row, raw codes, DQF-rejected mask)`` per block (see :attr:`reads_codes`)."""
+        assert isinstance(self.source, AbiReader)
+        r0, _, c0, c1 = self.window
+        for out_r0, out_r1 in self.row_blocks():
+            codes, rejected = self.source.read_codes(r0 + out_r0, r0 + out_r1, c0, c1)
+            yield out_r0, codes, rejected
 
     def _read(self, out_r0: int, out_r1: int) -> F32:
         r0, _, c0, _ = self.window

@@ -31,6 +31,7 @@ from goesvfi.core.render.geo import (
     scan_to_latlon,
     sector_grid,
 )
+from goesvfi.core.render.ncaccess import GATE
 from goesvfi.core.satellites import resolve_satellite
 from goesvfi.core.timeindex import canonical_name
 
@@ -258,7 +259,7 @@ def write_abi_file(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_name = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        with netCDF4.Dataset(tmp_name, "w", format="NETCDF4") as ds:
+        with GATE.hold(str(path), 600.0), netCDF4.Dataset(tmp_name, "w", format="NETCDF4") as ds:
             _write_file(ds, level, bucket_product, sector, band, sat.number, start, end, grid, proj,
                         seed, step, noise, scene_id)
         os.replace(tmp_name, path)

@@ -59,15 +59,13 @@ class IFBlock(nn.Module):
             nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.PReLU(c // 2), nn.ConvTranspose2d(c // 2, 1, 4, 2, 1)
         )
 
-    def forward(self, x: Tensor, flow: Tensor, scale: float) -> tuple[Tensor, Tensor]:
-        x = _resize(x, 1.0 / scale)
-        flow = _resize(flow, 1.0 / scale) * (1.0 / scale)
-        feat = self.conv0(torch.cat((x, flow), 1))
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``x``: frames, mask and flow (11 channels) already at this block's resolution;
+        returns the flow (4) and mask (1) updates at the same resolution."""
+        feat = self.conv0(x)
         for stage in (self.convblock0, self.convblock1, self.convblock2, self.convblock3):
             feat = stage(feat) + feat
-        flow = _resize(self.conv1(feat), scale) * scale
-        mask = _resize(self.conv2(feat), scale)
-        return flow, mask
+        return self.conv1(feat), self.conv2(feat)
 
 
 _GRID_CACHE: dict[tuple[str, torch.dtype, int, int], Tensor] = {}
@@ -113,13 +111,16 @@ class IFNet(nn.Module):
         mask = img0.new_zeros((n, 1, img0.shape[2], img0.shape[3]))
         warped0, warped1 = img0, img1
         for block, level in ((self.block0, 4.0), (self.block1, 2.0), (self.block2, 1.0)):
-            x = torch.cat(
-                (torch.cat((warped0, warped1, mask), 1), torch.cat((warped1, warped0, -mask), 1)), 0
-            )
-            flows, masks = block(x, torch.cat((flow, _swap(flow)), 0), level / scale)
-            f0, f1 = flows[:n], flows[n:]
-            flow = flow + (f0 + _swap(f1)) / 2
-            mask = mask + (masks[:n] - masks[n:]) / 2
+            # Resizing commutes with concatenation, negation and channel swaps, so the inputs of
+            # both directions are resized once and joined at the block's (lower) resolution.
+            s = level / scale
+            w0, w1, m = _resize(warped0, 1.0 / s), _resize(warped1, 1.0 / s), _resize(mask, 1.0 / s)
+            f = _resize(flow, 1.0 / s) * (1.0 / s)
+            x = torch.cat((torch.cat((w0, w1, m, f), 1), torch.cat((w1, w0, -m, _swap(f)), 1)), 0)
+            flows, masks = block(x)
+            # Averaging the two directions before upsampling equals upsampling each (linear).
+            flow = flow + _resize((flows[:n] + _swap(flows[n:])) / 2, s) * s
+            mask = mask + _resize((masks[:n] - masks[n:]) / 2, s)
             warped0 = warp(img0, flow[:, :2])
             warped1 = warp(img1, flow[:, 2:4])
         weight = torch.sigmoid(mask)
