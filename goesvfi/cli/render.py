@@ -84,29 +84,22 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 
 
 def build_options(args: argparse.Namespace) -> Any:
-    from goesvfi.core.render import RenderOptions
+    from goesvfi.core.render import options_from_settings
     from goesvfi.core.render.colourmaps import resolve_table
 
-    settings = args.settings.render
-    options = RenderOptions(
+    options = options_from_settings(
+        args.settings.render,
         colour=args.colour,
-        dqf=args.dqf or settings.dqf,
+        dqf=args.dqf,
         downsample=args.downsample,
         lat=parse_range(args.lat, "--lat"),
         lon=parse_range(args.lon, "--lon"),
-        underlay=args.underlay or settings.underlay,
+        underlay=args.underlay,
         legend=args.legend,
         projection=args.projection,
         resolution_deg=args.resolution,
         bit_depth=args.bits,
         size=parse_size(args.size),
-        ir_range=(settings.ir_min_k, settings.ir_max_k),
-        vis_gamma=settings.vis_gamma,
-        open_timeout_s=settings.open_timeout_s,
-        sanchez_path=settings.sanchez_path,
-        sanchez_resolution=settings.sanchez_resolution,
-        sanchez_timeout_s=settings.sanchez_timeout_s,
-        sanchez_memory_mb=settings.sanchez_memory_mb,
     )
     options.check()
     if options.lat is not None and options.lon is not None:

@@ -154,6 +154,12 @@ class RenderSettings(BaseModel):
     sanchez_memory_mb: int = Field(
         4096, ge=256, le=65536, description="Stop a Sanchez run whose memory use passes this (MB)."
     )
+    native_tint: str = Field(
+        "1b3f66", pattern=r"^#?[0-9a-fA-F]{6}$", description="Native false colour: tint (rrggbb)."
+    )
+    native_brightness: float = Field(1.0, ge=0.1, le=3.0, description="Native false colour: brightness.")
+    native_saturation: float = Field(0.7, ge=0.0, le=3.0, description="Native false colour: saturation.")
+    native_equalise: bool = Field(True, description="Native false colour: histogram-equalise the IR first.")
 
 
 class VfiSettings(BaseModel):

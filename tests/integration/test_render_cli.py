@@ -186,9 +186,25 @@ def test_a_file_that_never_answers_times_out_and_blocks_netcdf_until_it_returns(
         assert code == 1
         assert "blocked by" in payload["errors"][0]["message"]  # type: ignore[index]
     finally:
-        # A writer that opens and closes the pipe gives the abandoned reader end-of-file.
-        with contextlib.suppress(OSError):
-            os.close(os.open(stuck, os.O_WRONLY | os.O_NONBLOCK))
-    assert GATE.wait_free(30.0)  # the abandoned open has returned and let go
+        # Each time a writer opens and closes the pipe, the library's pending open() returns
+        # (it may open the file more than once) until the abandoned helper lets go of NetCDF.
+        for _ in range(600):
+            with contextlib.suppress(OSError):
+                os.close(os.open(stuck, os.O_WRONLY | os.O_NONBLOCK))
+            if GATE.wait_free(0.05):
+                break
+        else:
+            pytest.fail("the abandoned open never returned")
     code, payload = run_json(capsys, ["render", str(files[0]), "--out", str(tmp_path / "o"), "--json"])
     assert code == 0
+
+
+def test_native_settings_reach_the_renderer(files: list[Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["render", str(files[0]), "--out", str(tmp_path / "a"), "--colour", "native"]) == 0
+    monkeypatch.setenv("GOESVFI_RENDER__NATIVE_SATURATION", "0")
+    assert main(["render", str(files[0]), "--out", str(tmp_path / "b"), "--colour", "native"]) == 0
+    coloured = cv2.imread(str(tmp_path / "a" / (files[0].stem + ".png"))).astype(int)
+    grey = cv2.imread(str(tmp_path / "b" / (files[0].stem + ".png"))).astype(int)
+    assert (coloured.max(axis=2) - coloured.min(axis=2)).mean() > 5
+    assert (grey.max(axis=2) - grey.min(axis=2)).max() <= 1

@@ -230,19 +230,19 @@ def test_netcdf_inputs_are_rendered_in_native_colour(
 
 
 def test_sanchez_colour_without_sanchez_is_a_clear_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from goesvfi.core.colour.sanchez import search_paths
     from goesvfi.core.render.synthetic import write_sequence
 
     if any(p.is_file() for p in search_paths()):
         pytest.skip("a Sanchez binary is installed here")
-    write_sequence(tmp_path / "nc", 2, shape=(64, 96))
+    write_sequence(tmp_path / "nc", 2, shape=(64, 64), product="ABI-L1b-RadF")
     code, _, stderr = _run(
         capsys, str(tmp_path / "nc"), "-o", str(tmp_path / "o.mp4"), "--colour", "sanchez",
         "--job-dir", str(tmp_path / "job"),
     )  # fmt: skip
     assert code == 2
-    assert "Sanchez" in stderr
+    assert "Sanchez is not installed" in stderr
     assert len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o.mp4").exists()

@@ -119,3 +119,23 @@ def test_deadline_passes_errors_and_values_through() -> None:
 
     with pytest.raises(NotAbiFileError, match="boom"):
         call_with_deadline(boom, 5.0, "x")
+
+
+def test_a_late_result_is_discarded_not_leaked() -> None:
+    release = threading.Event()
+    discarded: list[str] = []
+    finished = threading.Event()
+
+    def late() -> str:
+        release.wait(60)
+        return "dataset"
+
+    def discard(value: str) -> None:
+        discarded.append(value)
+        finished.set()
+
+    with pytest.raises(OpenTimeoutError):
+        call_with_deadline(late, 0.2, "late.nc", discard=discard)
+    release.set()
+    assert finished.wait(30)
+    assert discarded == ["dataset"]

@@ -185,3 +185,17 @@ def test_code_lookup_equals_calibrate_then_colour(conus: Path, colour: str, dqf:
     assert np.array_equal(fast, slow_rgb)
     flagged_row = fast[50, 200:]  # the synthetic file flags row 50 as conditionally usable
     assert (flagged_row == 0).all() if dqf == "good" else (flagged_row > 0).any()
+
+
+def test_options_from_settings() -> None:
+    from goesvfi.core.config import RenderSettings
+    from goesvfi.core.render import options_from_settings
+
+    settings = RenderSettings(dqf="good", ir_min_k=190.0, native_tint="ff0000", sanchez_resolution="0.5")
+    options = options_from_settings(settings, colour="native", dqf=None, downsample=2)
+    assert (options.dqf, options.ir_range, options.colour, options.downsample) == ("good", (190.0, 320.0),
+                                                                                  "native", 2)
+    assert options.native is not None
+    assert options.native.tint == (255, 0, 0)
+    assert options.sanchez_resolution == "0.5"
+    assert options_from_settings(settings, dqf="all").dqf == "all"

@@ -46,6 +46,10 @@ def test_sequence_counts_and_edges(mi: MinterpolateInterpolator) -> None:
 
 
 def test_odd_size_and_float_input(mi: MinterpolateInterpolator) -> None:
+    f0, mid, f1 = cloud_frames(737, 1001, [0, 0.5, 1], shift=(3, 1.5))
+    out = mi.interpolate(f0, f1, [0.5])[0]
+    assert out.shape == (737, 1001, 3)
+    assert psnr(out, mid) > psnr(crossfade(f0, f1, 0.5), mid) + 3
     f0, f1 = cloud_frames(37, 51, [0, 1])
     out = mi.interpolate(f0.astype(np.float32) / 255, f1.astype(np.float32) / 255, [0.5])[0]
     assert out.shape == (37, 51, 3)

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from goesvfi.core.remote.base import Candidate, IncompleteBodyError, OnBytes, Wanted
-from goesvfi.core.remote.download import CHUNK, Transfer
+from goesvfi.core.remote.download import Transfer, body_pieces
 from goesvfi.core.remote.retry import error_for_status
 from goesvfi.core.timeindex import parse_name
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SIZES = {"FD": "1808x1808", "CONUS": "1250x750"}
 _HREF = re.compile(r'href="([A-Za-z0-9_.-]+\.jpg)"')
 LISTING_TTL_S = 30.0
+READ_BUFSIZE = 1 << 20  # aiohttp's 64 KiB default pauses the socket every 128 KiB
 
 
 class HttpBody:
@@ -39,9 +40,8 @@ class HttpBody:
         self.length: int | None = response.content_length
         self.etag: str | None = response.headers.get("ETag") or response.headers.get("Last-Modified")
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        async for chunk in self._response.content.iter_chunked(CHUNK):
-            yield chunk
+    def chunks(self) -> AsyncIterator[bytes]:
+        return body_pieces(self._response.content)
 
     async def close(self) -> None:
         if self._response.content.at_eof():
@@ -103,6 +103,7 @@ class CdnStore:
                     connector=aiohttp.TCPConnector(limit=self._limit),
                     trust_env=True,  # honour HTTP(S)_PROXY like other tools
                     auto_decompress=False,
+                    read_bufsize=READ_BUFSIZE,
                 )
             return self._session
 

@@ -13,9 +13,12 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from goesvfi.core.remote.base import (
     Body,
@@ -33,11 +36,14 @@ from goesvfi.core.remote.stats import SourceStats
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 NETCDF_MAGICS = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
 JPEG_START = b"\xff\xd8"
 JPEG_END = b"\xff\xd9"
-CHUNK = 256 * 1024
+CHUNK = 256 * 1024  # rate-limiter burst floor
+BATCH = 1 << 20  # bytes handed to the worker thread at once (write + MD5 outside the event loop)
 
 
 def part_path(target: Path) -> Path:
@@ -71,9 +77,35 @@ def check_signature(path: Path, ext: str) -> None:
         raise VerificationError(f"{path.name} is not a complete JPEG (no start/end marker)")
 
 
-def _write_and_hash(handle: BinaryIO, digest: hashlib._Hash, chunk: bytes) -> None:
-    handle.write(chunk)
-    digest.update(chunk)
+async def body_pieces(content: Any) -> AsyncIterator[bytes]:
+    """An aiohttp ``StreamReader``'s bytes as they arrived: no re-joining into fixed-size chunks."""
+    async for data, _end_of_http_chunk in content.iter_chunks():
+        if data:
+            yield data
+
+
+def _write_and_hash(handle: BinaryIO, digest: hashlib._Hash, pieces: list[bytes]) -> None:
+    # Both release the GIL for large buffers, so this runs beside the event loop on another core.
+    handle.writelines(pieces)
+    for piece in pieces:
+        digest.update(piece)
+
+
+def _open_part(part: Path, offset: int, digest: hashlib._Hash) -> BinaryIO:
+    """Open ``part`` for writing from ``offset``, hashing the bytes kept from a broken transfer."""
+    handle = part.open("r+b" if offset else "wb")
+    try:
+        while offset and handle.tell() < offset:
+            block = handle.read(min(BATCH, offset - handle.tell()))
+            if not block:
+                break
+            digest.update(block)
+        handle.seek(offset)
+        handle.truncate()
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 def _fsync_and_publish(part: Path, target: Path) -> None:
@@ -120,6 +152,10 @@ class Transfer:
     read_timeout_s: float
     max_bytes: int
     limiter: RateLimiter | None = None
+    executor: Executor | None = None  # file work (write, hash, fsync); None: the loop's default
+
+    async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(func, *args))
 
     async def download(self, opener: Opener, candidate: Candidate, target: Path, on_bytes: OnBytes) -> int:
         """Fetch ``candidate`` into ``target``; return its size. Leaves no ``.part`` behind."""
@@ -137,7 +173,7 @@ class Transfer:
                 source=self.source,
                 on_retry=lambda error, _pause: self.stats.record_retry(error.kind),
             )
-            await asyncio.to_thread(_fsync_and_publish, part, target)
+            await self._in_thread(_fsync_and_publish, part, target)
         except OSError as exc:  # the network errors were classified above; this is the local disk
             part.unlink(missing_ok=True)
             raise LocalWriteError(
@@ -165,10 +201,6 @@ class Transfer:
             if expected is None and body.length is not None:
                 expected = offset + body.length
             digest = hashlib.md5(usedforsecurity=False)
-            if offset:
-                with part.open("rb") as existing:
-                    while block := existing.read(1 << 20):
-                        digest.update(block)
             await self._stream(body, part, offset, expected, digest, on_bytes)
         finally:
             await body.close()
@@ -186,25 +218,45 @@ class Transfer:
         limit = min(expected, self.max_bytes) if expected is not None else self.max_bytes
         written = offset
         chunks = body.chunks().__aiter__()
-        with part.open("r+b" if offset else "wb") as handle:
-            handle.seek(offset)
-            handle.truncate()
+        handle = await self._in_thread(_open_part, part, offset, digest)
+        pending: list[bytes] = []
+        size = 0
+
+        async def flush() -> None:
+            nonlocal size
+            await self._in_thread(_write_and_hash, handle, digest, pending)
+            on_bytes(size)
+            if self.limiter is not None:
+                await self.limiter.acquire(size)
+            pending.clear()
+            size = 0
+
+        try:
             while True:
-                async with asyncio.timeout(self.read_timeout_s):
-                    try:
+                try:
+                    async with asyncio.timeout(self.read_timeout_s):
                         chunk = await anext(chunks)
-                    except StopAsyncIteration:
-                        break
+                except StopAsyncIteration:
+                    break
+                except Exception:
+                    if pending:  # keep what arrived, so the retry resumes after it
+                        await flush()
+                    raise
                 written += len(chunk)
                 if written > limit:
+                    handle.close()
                     part.unlink(missing_ok=True)
                     raise IncompleteBodyError(
                         f"received more than the {limit} bytes announced", source=self.source
                     )
-                await asyncio.to_thread(_write_and_hash, handle, digest, chunk)
-                on_bytes(len(chunk))
-                if self.limiter is not None:
-                    await self.limiter.acquire(len(chunk))
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= BATCH:
+                    await flush()
+            if pending:
+                await flush()
+        finally:
+            handle.close()
 
     def _verify(self, candidate: Candidate, part: Path, expected: int | None, md5: str) -> int:
         size = part.stat().st_size

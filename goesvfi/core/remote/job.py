@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -177,9 +178,14 @@ class FetchSession:
         policy = RetryPolicy.from_settings(settings, random.Random(rng_seed))
         limiter = RateLimiter(settings.max_rate) if settings.max_rate else None
         max_bytes = int(settings.max_object_mb * 1_000_000)
+        # One thread per download for writing, hashing and fsync: a slow fsync must not hold up
+        # the hashing of other downloads (the loop's default pool has only CPUs + 4 threads).
+        self._files = ThreadPoolExecutor(settings.concurrency + 1, thread_name_prefix="goesvfi-fetch")
 
         def transfer(name: str) -> Transfer:
-            return Transfer(name, policy, self.stats[name], settings.read_timeout_s, max_bytes, limiter)
+            return Transfer(
+                name, policy, self.stats[name], settings.read_timeout_s, max_bytes, limiter, self._files
+            )
 
         stores: list[Store] = []
         if "s3" in names:
@@ -218,8 +224,11 @@ class FetchSession:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        for store in self.composite.stores:
-            await store.aclose()
+        try:
+            for store in self.composite.stores:
+                await store.aclose()
+        finally:
+            self._files.shutdown(wait=True, cancel_futures=True)
 
     def stats_json(self) -> dict[str, dict[str, Any]]:
         return {

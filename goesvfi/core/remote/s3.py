@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from goesvfi.core.remote.base import Candidate, OnBytes, PermanentError, Wanted
-from goesvfi.core.remote.download import CHUNK, Transfer, etag_md5
+from goesvfi.core.remote.download import Transfer, body_pieces, etag_md5
 from goesvfi.core.remote.safety import check_key
 from goesvfi.core.timeindex import AbiFileName, parse_abi_filename
 
@@ -46,9 +46,9 @@ class S3Body:
         self.length = int(length) if length is not None else None
         self.etag: str | None = response.get("ETag")
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        while chunk := await self._stream.read(CHUNK):
-            yield chunk
+    def chunks(self) -> AsyncIterator[bytes]:
+        # Straight from aiohttp's buffer; size and MD5 are checked by Transfer, not botocore.
+        return body_pieces(self._stream.content)
 
     async def close(self) -> None:
         # A fully read body has already released its connection; a broken one must not be reused.
@@ -118,11 +118,20 @@ class S3Store:
                     connect_timeout=self._timeouts[0],
                     read_timeout=self._timeouts[1],
                     retries={"total_max_attempts": 1, "mode": "standard"},  # our loop retries
+                    # Transfer checks the MD5 itself; botocore's CRC32 of every body is a second pass.
+                    response_checksum_validation="when_required",
                     s3={"addressing_style": "path" if self._endpoint else "auto"},
                 )
                 session = aioboto3.Session()
+                plain_http = bool(self._endpoint and self._endpoint.startswith("http://"))
                 self._client = await self._stack.enter_async_context(
-                    session.client("s3", region_name="us-east-1", endpoint_url=self._endpoint, config=config)
+                    session.client(
+                        "s3",
+                        region_name="us-east-1",
+                        endpoint_url=self._endpoint,
+                        config=config,
+                        verify=False if plain_http else None,  # no TLS: skip loading the CA bundle
+                    )
                 )
             return self._client
 

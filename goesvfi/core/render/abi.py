@@ -295,7 +295,11 @@ class AbiReader:
 
     def close(self) -> None:
         with GATE.hold(str(self.header.path), self.timeout_s):
-            self._ds.close()
+            self.close_in_gate()
+
+    def close_in_gate(self) -> None:
+        """Close the dataset; the caller already holds :data:`GATE`."""
+        self._ds.close()
 
     def __enter__(self) -> AbiReader:
         return self
@@ -339,5 +343,8 @@ def open_abi(
     path: Path, dqf: DqfPolicy = "usable", timeout_s: float = DEFAULT_OPEN_TIMEOUT_S
 ) -> AbiReader:
     """Open and identify ``path`` with a deadline; raise a clear error naming the file."""
-    return call_with_deadline(lambda: _open(Path(path), dqf, timeout_s), timeout_s, str(path), netcdf=True)
+    return call_with_deadline(
+        lambda: _open(Path(path), dqf, timeout_s), timeout_s, str(path), netcdf=True,
+        discard=AbiReader.close_in_gate,
+    )
 

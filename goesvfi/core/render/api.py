@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,7 @@ from goesvfi.core.render.plan import BlockSource, Plan
 
 if TYPE_CHECKING:
     from goesvfi.core.colour.native import NativeOptions
+    from goesvfi.core.config import RenderSettings
     from goesvfi.core.jobs.control import CancelToken
     from goesvfi.core.jobs.progress import ProgressEvent
 
@@ -74,6 +75,31 @@ class RenderOptions:
             raise RenderInputError("16-bit output is grey only; use --colour grey with --bits 16")
         if self.size is not None and not all(1 <= n <= 30000 for n in self.size):
             raise RenderInputError(f"--size {self.size[0]}x{self.size[1]} is out of range")
+
+
+def options_from_settings(render: RenderSettings, **overrides: Any) -> RenderOptions:
+    """Render options from the ``render`` settings section; ``overrides`` win (CLI flags, callers)."""
+    from goesvfi.core.colour.native import NativeOptions, parse_tint
+
+    values: dict[str, Any] = {
+        "dqf": render.dqf,
+        "underlay": render.underlay,
+        "ir_range": (render.ir_min_k, render.ir_max_k),
+        "vis_gamma": render.vis_gamma,
+        "open_timeout_s": render.open_timeout_s,
+        "native": NativeOptions(
+            equalise=render.native_equalise,
+            tint=parse_tint(render.native_tint),
+            brightness=render.native_brightness,
+            saturation=render.native_saturation,
+        ),
+        "sanchez_path": render.sanchez_path,
+        "sanchez_resolution": render.sanchez_resolution,
+        "sanchez_timeout_s": render.sanchez_timeout_s,
+        "sanchez_memory_mb": render.sanchez_memory_mb,
+    }
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return RenderOptions(**values)
 
 
 @dataclass

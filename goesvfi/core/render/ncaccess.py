@@ -57,38 +57,74 @@ class NetcdfGate:
 GATE = NetcdfGate()
 
 
-def call_with_deadline(func: Callable[[], T], timeout_s: float, what: str, *, netcdf: bool = False) -> T:
+class _Handoff:
+    """The result box between a helper thread and a caller that may give up waiting."""
+
+    def __init__(self, discard: Callable[[Any], None] | None) -> None:
+        self._box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+        self._lock = threading.Lock()
+        self._discard = discard
+        self.abandoned = False
+
+    def deliver(self, ok: bool, value: Any) -> None:
+        with self._lock:
+            if not self.abandoned:
+                self._box.put((ok, value))
+                return
+        if ok and self._discard is not None:
+            self._discard(value)
+
+    def wait(self, timeout_s: float) -> tuple[bool, Any] | None:
+        """The helper's ``(ok, value)``, or None after marking the call abandoned."""
+        try:
+            return self._box.get(timeout=timeout_s)
+        except queue.Empty:
+            with self._lock:
+                if self._box.empty():
+                    self.abandoned = True
+                    return None
+            return self._box.get_nowait()
+
+
+def call_with_deadline(
+    func: Callable[[], T],
+    timeout_s: float,
+    what: str,
+    *,
+    netcdf: bool = False,
+    discard: Callable[[T], None] | None = None,
+) -> T:
     """Run ``func`` in a daemon thread; raise :class:`OpenTimeoutError` after ``timeout_s``.
 
     With ``netcdf`` the helper holds :data:`GATE` while it runs, and an abandoned helper marks
-    ``what`` as the stuck file until it returns.
+    ``what`` as the stuck file until it returns. A result that arrives after the caller gave
+    up is handed to ``discard`` (still inside the gate), e.g. to close a dataset.
     """
-    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    handoff = _Handoff(discard)
 
     def work() -> None:
         try:
             if netcdf:
                 with GATE.hold(what, timeout_s):
-                    result = func()
+                    handoff.deliver(True, func())
             else:
-                result = func()
-            box.put((True, result))
+                handoff.deliver(True, func())
         except BaseException as exc:  # noqa: BLE001 - handed over to the waiting thread
-            box.put((False, exc))
+            handoff.deliver(False, exc)
         finally:
             if netcdf and GATE.stuck == what:
                 GATE.stuck = None
 
     threading.Thread(target=work, name="goesvfi-open", daemon=True).start()
-    try:
-        ok, value = box.get(timeout=timeout_s)
-    except queue.Empty:
+    outcome = handoff.wait(timeout_s)
+    if outcome is None:
         if netcdf:
             GATE.stuck = what
         raise OpenTimeoutError(
             f"{what}: no answer after {timeout_s:g} s (stuck or very slow file system?); "
             "check the disk or network share and try again"
-        ) from None
+        )
+    ok, value = outcome
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
