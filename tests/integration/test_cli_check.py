@@ -168,3 +168,19 @@ def test_help_lists_check(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert info.value.code == 0
     assert "check" in capsys.readouterr().out
+
+
+def test_real_abi_netcdf_files_keep_their_tenths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from goesvfi.core.render.synthetic import abi_file_name, write_abi_file
+
+    folder = tmp_path / "abi"
+    first = START + timedelta(milliseconds=300)  # ABI scan starts carry tenths: 12:01:17.3
+    for i in (0, 1, 3, 4):
+        when = first + i * FIVE
+        name = abi_file_name(18, "ABI-L1b-RadC", 13, when, when + timedelta(seconds=150))
+        write_abi_file(folder / name, satellite=18, start=when, shape=(12, 20), step=i)
+    assert main(["check", str(folder), "--json", "--satellite", "west"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["expected"], data["found"]) == (5, 4)
+    assert data["missing"] == ["2024-05-01T12:11:17.300Z"]
+    assert data["other_satellite"] == []

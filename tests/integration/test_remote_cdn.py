@@ -17,6 +17,7 @@ from remote_servers import (
     abi_key,
     cdn_path,
     closed_port_url,
+    file_origin,
     jpeg_bytes,
     netcdf_bytes,
     publish,
@@ -103,6 +104,25 @@ def test_cdn_fetch_survives_faults_and_checks_jpeg_markers(sources: Sources, tmp
         assert (tmp_path / name).read_bytes() == sources.jpegs[name]
     assert {"cut", "truncate", "ignore_range"} <= set(proxy.injected)
     assert proxy.statuses[206] > 0  # resumed with Range + If-Range
+
+
+def test_cdn_fetch_from_a_static_file_server(sources: Sources, tmp_path: Path) -> None:
+    """The benchmark's origin: files sent with sendfile, aiohttp's own ETag / Range / If-Range."""
+    root = tmp_path / "origin"
+    for k in range(COUNT):
+        minute = sources.first + timedelta(minutes=5 * k)
+        path = root / cdn_path(19, "CONUS", 13, minute, "1250x750").lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(sources.jpegs[canonical_name(19, "CONUS", 13, minute, "jpg")])
+    origin = sources.loop.serve(file_origin(root))
+    proxy = FaultProxy(origin, FaultPlan(rate=0.3, seed=5, kinds=("truncate", "cut", "slowdown")))
+    dest = tmp_path / "dest"
+    payload = fetch(sources, dest, settings(source="cdn", cdn_base=sources.loop.serve(proxy.app())))
+    assert payload["failed"] == []
+    assert payload["downloaded"] == COUNT
+    for name in sorted(p.name for p in dest.iterdir()):
+        assert (dest / name).read_bytes() == sources.jpegs[name]
+    assert proxy.statuses[206] > 0  # broken transfers resumed against the file server
 
 
 def test_cdn_is_not_asked_for_old_times(sources: Sources, tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -54,6 +56,15 @@ class S3Body:
         # A fully read body has already released its connection; a broken one must not be reused.
         if not self._stream.content.at_eof():
             self._stream.close()
+
+
+@functools.cache
+def _model_loader() -> Any:
+    """botocore's model loader, shared by every client of the process: the S3 model (JSON) is
+    parsed once, not once per job (about 80 ms of CPU each time)."""
+    import botocore.loaders
+
+    return botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
 
 
 def hour_prefixes(wanted: Wanted) -> list[tuple[datetime, str]]:
@@ -109,6 +120,7 @@ class S3Store:
         async with self._lock:
             if self._client is None:
                 import aioboto3
+                from aiobotocore.session import AioSession
                 from botocore import UNSIGNED
                 from botocore.config import Config
 
@@ -122,7 +134,9 @@ class S3Store:
                     response_checksum_validation="when_required",
                     s3={"addressing_style": "path" if self._endpoint else "auto"},
                 )
-                session = aioboto3.Session()
+                core = AioSession()
+                core.register_component("data_loader", _model_loader())
+                session = aioboto3.Session(botocore_session=core)
                 plain_http = bool(self._endpoint and self._endpoint.startswith("http://"))
                 self._client = await self._stack.enter_async_context(
                     session.client(

@@ -96,7 +96,8 @@ def feather(length: int, ramp_before: int, ramp_after: int) -> np.ndarray:
 
 
 class RifeInterpolator:
-    """RIFE HDv3 (``rife-hdv3`` weights) behind the :class:`Interpolator` protocol."""
+    """RIFE behind the :class:`Interpolator` protocol; ``model`` names a folder of weights
+    (``rife-hdv3`` by default) and its layout (HDv3 or v4.0-4.6) is detected when loading."""
 
     name = "rife"
 
@@ -128,7 +129,10 @@ class RifeInterpolator:
             raise FrameInputError(f"max_depth {max_depth} must be 1..8")
         path = weights or find_weights(model, models_dir)
         if path is None or not path.is_file():
-            raise ModelError(f"RIFE model '{model}' is not installed; run: goesvfi models install")
+            raise ModelError(
+                f"RIFE model '{model}' is not installed; run: goesvfi models install "
+                f"(other models: put flownet.pkl in models/rife/{model}/)"
+            )
         if threads > 0:
             torch.set_num_threads(threads)
         self.device = select_device(device, torch.cuda.is_available())
