@@ -92,7 +92,7 @@ def s3_origin(count: int, size: int) -> Moto:
     return moto
 
 
-def cdn_origin(count: int, size: int, folder: Path, first: datetime) -> tuple[str, subprocess.Popen[str]]:
+def cdn_origin(count: int, size: int, folder: Path, first: datetime) -> tuple[subprocess.Popen[str], str]:
     for k in range(count):
         path = folder / cdn_path(19, "CONUS", 13, first + STEP * k, "1250x750").lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)

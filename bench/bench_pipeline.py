@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,8 @@ def make_frames(folder: Path, count: int, size: int) -> list[Path]:
         crop = field[k * 3 : k * 3 + size, k * 6 : k * 6 + size]
         grey = np.clip(crop * 255 * (0.9 + 0.1 * np.sin(k / 7)), 0, 255).astype(np.uint8)
         rgb = np.stack([grey, grey, np.maximum(grey, 60)], axis=2)
-        path = folder / f"GOES19_FD_CH13_20250508T{k // 6:02d}{(k % 6) * 10:02d}00Z.png"
+        when = datetime(2025, 5, 8, tzinfo=UTC) + timedelta(minutes=10 * k)
+        path = folder / f"GOES19_FD_CH13_{when:%Y%m%dT%H%M%S}Z.png"
         cv2.imwrite(str(path), rgb[:, :, ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
         paths.append(path)
     return paths

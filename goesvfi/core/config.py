@@ -159,7 +159,15 @@ class RenderSettings(BaseModel):
     )
     native_brightness: float = Field(1.0, ge=0.1, le=3.0, description="Native false colour: brightness.")
     native_saturation: float = Field(0.7, ge=0.0, le=3.0, description="Native false colour: saturation.")
-    native_equalise: bool = Field(True, description="Native false colour: histogram-equalise the IR first.")
+    native_equalise: bool = Field(
+        True, description="Native false colour: equalise the IR first (a fixed Kelvin curve, no flicker)."
+    )
+    native_gradient: str | None = Field(
+        None, min_length=1, max_length=4096,
+        description="Native false colour: gradient (shipped name or JSON path) over the CLUT range.",
+    )
+    native_clut_min: float = Field(0.0, ge=0.0, le=1.0, description="Native false colour: CLUT range start.")
+    native_clut_max: float = Field(1.0, ge=0.0, le=1.0, description="Native false colour: CLUT range end.")
 
 
 class VfiSettings(BaseModel):

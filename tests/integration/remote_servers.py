@@ -6,6 +6,8 @@
 - :class:`FaultProxy` forwards to either and, deterministically by seed, injects 503 SlowDown
   with Retry-After, connection resets, stalls past the read timeout, truncated bodies with a
   Content-Length, bodies cut without a length, and ignored Range headers; plus fixed latency.
+  On request only (not in ``FAULT_KINDS``): ``flip``, one byte of a file body (not an XML/HTML
+  listing) changed, full length.
 - :class:`LoopThread` runs the aiohttp servers on their own event loop, so synchronous code
   (the CLI in a subprocess, ``fetch_range_sync``) can talk to them.
 """
@@ -183,6 +185,46 @@ def publish(url: str, bucket: str, objects: dict[str, bytes], *, public: bool = 
         client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     for key, data in objects.items():
         client.put_object(Bucket=bucket, Key=key, Body=data)
+
+
+def publish_multipart(url: str, bucket: str, key: str, data: bytes, part_size: int = 5 * 1024 * 1024) -> str:
+    """Upload ``data`` to an existing bucket as a multipart object with a full-object CRC32 (its
+    ETag ends in ``-N``, so there is no MD5 to check); returns the ETag."""
+    import base64
+    import zlib
+
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    upload = client.create_multipart_upload(
+        Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT"
+    )
+    parts = []
+    for number, first in enumerate(range(0, len(data), part_size), start=1):
+        part = client.upload_part(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=data[first : first + part_size],
+            ChecksumAlgorithm="CRC32",
+        )
+        parts.append({"PartNumber": number, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]})
+    done = client.complete_multipart_upload(
+        Bucket=bucket,
+        Key=key,
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": parts},
+        ChecksumCRC32=base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode(),
+        ChecksumType="FULL_OBJECT",
+    )
+    return str(done["ETag"])
 
 
 # ---------------------------------------------------------------- event loop thread
@@ -378,9 +420,10 @@ class FaultProxy:
                 for k, v in upstream.headers.items()
                 if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server")
             }
-            if fault in ("stall", "truncate", "cut"):
+            if fault in ("stall", "truncate", "cut", "flip"):
                 data = await upstream.read()
-                if len(data) > 1:
+                listing = "ml" in upstream.headers.get("Content-Type", "")  # XML or HTML
+                if len(data) > 1 and not (fault == "flip" and listing):
                     return await self._broken_body(request, fault, status, out_headers, data)
                 return web.Response(status=status, body=data, headers=out_headers)
             response = web.StreamResponse(status=status, headers=out_headers)
@@ -396,6 +439,9 @@ class FaultProxy:
         self, request: web.Request, fault: str, status: int, headers: dict[str, str], data: bytes
     ) -> web.StreamResponse:
         cut = max(1, len(data) // 2)
+        if fault == "flip":  # full length, one byte changed: only a checksum can tell
+            flipped = data[:cut] + bytes([data[cut] ^ 0xFF]) + data[cut + 1 :]
+            return web.Response(status=status, body=flipped, headers=headers)
         if fault == "cut":  # no length, connection closed early: looks like a complete body
             assert request.transport is not None
             head = f"HTTP/1.1 {status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())

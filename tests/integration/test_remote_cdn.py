@@ -115,7 +115,8 @@ def test_cdn_fetch_from_a_static_file_server(sources: Sources, tmp_path: Path) -
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(sources.jpegs[canonical_name(19, "CONUS", 13, minute, "jpg")])
     origin = sources.loop.serve(file_origin(root))
-    proxy = FaultProxy(origin, FaultPlan(rate=0.3, seed=5, kinds=("truncate", "cut", "slowdown")))
+    # Stalls after half the body: the part file keeps bytes, so every retry is a Range request.
+    proxy = FaultProxy(origin, FaultPlan(rate=0.3, seed=5, kinds=("stall",), stall_s=0.6))
     dest = tmp_path / "dest"
     payload = fetch(sources, dest, settings(source="cdn", cdn_base=sources.loop.serve(proxy.app())))
     assert payload["failed"] == []

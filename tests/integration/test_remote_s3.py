@@ -8,7 +8,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from remote_servers import FaultPlan, FaultProxy, LoopThread, Moto, abi_key, netcdf_bytes, publish, start_moto
+from remote_servers import (
+    FaultPlan,
+    FaultProxy,
+    LoopThread,
+    Moto,
+    abi_key,
+    big_object,
+    netcdf_bytes,
+    publish,
+    publish_multipart,
+    start_moto,
+)
 
 from goesvfi.core.config import RemoteSettings
 from goesvfi.core.jobs.control import CancelledByUser, CancelToken
@@ -168,6 +179,22 @@ def test_hundred_files_through_thirty_percent_faults(archive: Archive, tmp_path:
     assert payload["stats"]["s3"]["retries"] > 0
     assert {"slowdown", "reset", "stall", "truncate", "cut", "ignore_range"} <= set(proxy.injected)
     assert proxy.statuses[206] > 0  # broken transfers were resumed with a range request
+
+
+def test_multipart_object_without_md5_through_faults(archive: Archive, tmp_path: Path) -> None:
+    """No MD5 in a multipart ETag: botocore checks the object's full CRC32 while it is read."""
+    scan = datetime(2025, 6, 1, 12, 1, 17, 300_000, tzinfo=UTC)
+    data = big_object(7, 5 * 1024 * 1024 + 300_000)
+    etag = publish_multipart(archive.moto.url, BUCKET, abi_key(19, "ABI-L1b-RadC", 13, scan), data)
+    assert etag.strip('"').endswith("-2")
+    proxy = FaultProxy(archive.moto.url, FaultPlan(rate=0.5, seed=2, kinds=("flip", "truncate")))
+    cfg = settings(archive.loop.serve(proxy.app()))
+    req = FetchRequest("GOES-19", "ABI-L1b-RadC", 13, tmp_path, times=(scan,), settings=cfg)
+    payload = fetch_range_sync(req).to_json()
+    assert payload["failed"] == []
+    assert_identical(tmp_path, {"GOES19_CONUS_CH13_20250601T120117Z.nc": data})
+    assert proxy.injected["flip"] > 0
+    assert payload["stats"]["s3"]["errors_by_kind"].get("verify", 0) >= 1  # caught, then retried
 
 
 def test_cancel_mid_fetch_leaves_nothing_partial(archive: Archive, tmp_path: Path) -> None:

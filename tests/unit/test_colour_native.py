@@ -11,12 +11,17 @@ from goesvfi.core.colour.native import (
     NativeOptions,
     UnderlayViewCache,
     default_underlay_path,
-    equalisation_lut,
     false_colour,
+    level_curve,
     load_underlay,
+    native_tables,
     parse_tint,
+    prepare_natural_earth,
+    tint_colours,
     underlay_view,
 )
+from goesvfi.core.config import RenderSettings
+from goesvfi.core.render.api import options_from_settings
 from goesvfi.core.render.colourmaps import Gradient
 from goesvfi.core.render.errors import RenderInputError
 from goesvfi.core.render.png import write_png
@@ -65,7 +70,7 @@ def test_clouds_white_ground_shows_underlay_space_black() -> None:
 def test_tint_brightness_saturation_and_gradient_change_the_result() -> None:
     ground = np.full((1, 4, 3), 60, dtype=np.uint8)
     space = np.zeros((1, 4), dtype=bool)
-    grey = np.full((1, 4), 90, dtype=np.uint8)
+    grey = np.full((1, 4), 150, dtype=np.uint8)  # about 238 K: tinted, not yet white
     base = false_colour(grey, ground, space, NativeOptions())
     for options in (NativeOptions(tint=parse_tint("ff0000")), NativeOptions(brightness=0.5),
                     NativeOptions(saturation=0.0),
@@ -75,33 +80,87 @@ def test_tint_brightness_saturation_and_gradient_change_the_result() -> None:
     assert np.ptp(grey_only[0, 0].astype(int)) <= 1
 
 
-def test_equalisation_spreads_levels_and_ignores_no_data() -> None:
-    hist = np.zeros(256, dtype=np.int64)
-    hist[0] = 10_000  # no data / space
-    hist[100:110] = 50
-    lut = equalisation_lut(hist)
-    assert lut[0] == 0
-    assert lut[100] < 40
-    assert lut[109] == 255
-    assert np.all(np.diff(lut[1:].astype(int)) >= 0)
-    assert np.array_equal(equalisation_lut(hist, enabled=False), np.arange(256))
+def test_sanchez_tint_goes_black_tint_white() -> None:
+    """Sanchez's tint: the warm third black (adds nothing in a screen blend), then tint, then white."""
+    tint = (0x1B, 0x3F, 0x66)
+    colours = tint_colours(np.linspace(0.0, 1.0, 101), tint)
+    assert np.all(colours[:33] == 0.0)  # levels below about 1/3
+    assert colours[-1].tolist() == [255.0, 255.0, 255.0]
+    pure = np.argmin(np.abs(colours - np.array(tint)).sum(axis=1))
+    assert 60 <= pure <= 72  # the pure tint near two thirds (lightness factor about 3)
+    luma = colours @ np.array([0.299, 0.587, 0.114])
+    assert np.all(np.diff(luma) >= 0)  # a smooth ramp, never darker when colder
 
 
-def test_parse_tint_rejects_nonsense() -> None:
-    assert parse_tint("#1b3f66") == (27, 63, 102)
-    with pytest.raises(RenderInputError, match="rrggbb"):
-        parse_tint("blue")
+def test_levels_are_a_fixed_kelvin_curve() -> None:
+    """The same temperature gets the same level whatever the grey table's range or the frame."""
+    wide, narrow = level_curve(180.0, 320.0), level_curve(200.0, 300.0)
+    for kelvin in (210.0, 250.0, 280.0):
+        g_wide = round((320.0 - kelvin) / 140.0 * 255.0)
+        g_narrow = round((300.0 - kelvin) / 100.0 * 255.0)
+        assert abs(wide[g_wide] - narrow[g_narrow]) < 0.01
+    assert wide[0] == 0.0
+    assert wide[255] == 1.0
+    assert np.all(np.diff(wide) >= 0)
+    warm = round((320.0 - 288.0) / 140.0 * 255.0)
+    assert np.all(native_tables(NativeOptions()).clouds[0, : warm + 1] == 0)  # >= 288 K adds nothing
+    assert np.array_equal(level_curve(180.0, 320.0, equalise=False), np.arange(256) / 255.0)
+
+
+def test_gradient_covers_only_the_clut_range() -> None:
+    red_blue = Gradient(((0.0, (255, 0, 0)), (1.0, (0, 0, 255))))
+    options = NativeOptions(gradient=red_blue, clut_range=(0.8, 1.0), saturation=1.0)
+    grey = np.array([[40, 153, 254]], dtype=np.uint8)  # 298 K, 236 K, 181 K
+    ground = np.full((1, 3, 3), (10, 30, 80), dtype=np.uint8)
+    rgb = false_colour(grey, ground, np.zeros((1, 3), bool), options)
+    assert rgb[0, 0].tolist() == [10, 30, 80]  # outside the range: the plain composite
+    assert rgb[0, 1, 0] > 2 * rgb[0, 1, 2]  # level 0.85: near the red (start) end of 0.8-1.0
+    assert rgb[0, 2, 2] > 240  # the coldest: the blue end
+    assert rgb[0, 2, 0] < 20
+    with pytest.raises(RenderInputError, match="CLUT range"):
+        native_tables(NativeOptions(gradient=red_blue, clut_range=(0.9, 0.2)))
+
+
+def test_gradient_and_clut_range_come_from_settings() -> None:
+    settings = RenderSettings(native_gradient="darkred-blue", native_clut_min=0.5, native_clut_max=0.9)
+    native = options_from_settings(settings, colour="native").native
+    assert native is not None
+    assert native.gradient is not None
+    assert native.gradient.stops[0][1] == (0x06, 0x00, 0x9F)
+    assert native.clut_range == (0.5, 0.9)
+    with pytest.raises(RenderInputError, match="gradient file"):
+        options_from_settings(RenderSettings(native_gradient="/nowhere/g.json"), colour="native")
+
+
+def test_natural_earth_is_darkened_and_a_user_underlay_is_not() -> None:
+    raw = load_underlay()
+    prepared = prepare_natural_earth(raw)
+
+    def at(image: np.ndarray, lat: float, lon: float) -> list[int]:
+        return image[int((90 - lat) * 2), int((lon + 180) * 2)].astype(int).tolist()
+
+    r, g, b = at(prepared, 0.0, -150.0)  # Pacific
+    assert b > 70  # deep blue
+    assert b > 2 * g > 2 * r
+    assert r < 20
+    assert sum(at(prepared, -5.0, -60.0)) < 0.5 * sum(at(raw, -5.0, -60.0))  # Amazon darker
+    assert at(raw, 0.0, -150.0) == [115, 164, 198]  # load_underlay itself changes nothing
 
 
 def test_blend_matches_the_floating_point_formula() -> None:
-    """Tint, screen blend and saturation as in the module docstring, computed directly."""
+    """Fixed curve, Sanchez tint, screen blend and saturation, computed directly in floats."""
     rng = np.random.default_rng(3)
     grey = rng.integers(0, 256, (8, 8)).astype(np.uint8)
     ground = rng.integers(0, 256, (8, 8, 3)).astype(np.uint8)
     options = NativeOptions(brightness=0.9, saturation=0.7)
     got = false_colour(grey, ground, np.zeros((8, 8), dtype=bool), options).astype(float)
-    g = np.square(grey / 255.0)[..., None]
-    clouds = np.array(options.tint) / 255.0 * (1 - g) + g
+    kelvin = 320.0 - grey / 255.0 * 140.0
+    level = np.interp(kelvin, [190, 200, 210, 220, 230, 240, 250, 260, 270, 280, 290, 300, 310],
+                      [1, 0.99, 0.97, 0.94, 0.89, 0.82, 0.73, 0.63, 0.5, 0.39, 0.25, 0.1, 0])
+    tint = np.array(options.tint) / 255.0
+    factor = 2 * (1 - ((tint.max() + tint.min()) - 1))
+    pos = (factor * (level - 1) + 1)[..., None]
+    clouds = np.where(pos > 0, tint + np.clip(pos, 0, 1) * (1 - tint), np.clip(pos + 1, 0, 1) * tint)
     out = (1 - (1 - ground / 255.0) * (1 - clouds)) * 0.9
     luma = (out @ np.array([0.299, 0.587, 0.114]))[..., None]
     expected = np.clip(luma + (out - luma) * 0.7, 0, 1) * 255

@@ -84,18 +84,19 @@ async def body_pieces(content: Any) -> AsyncIterator[bytes]:
             yield data
 
 
-def _write_and_hash(handle: BinaryIO, digest: hashlib._Hash, pieces: list[bytes]) -> None:
+def _write_and_hash(handle: BinaryIO, digest: hashlib._Hash | None, pieces: list[bytes]) -> None:
     # Both release the GIL for large buffers, so this runs beside the event loop on another core.
     handle.writelines(pieces)
-    for piece in pieces:
-        digest.update(piece)
+    if digest is not None:
+        for piece in pieces:
+            digest.update(piece)
 
 
-def _open_part(part: Path, offset: int, digest: hashlib._Hash) -> BinaryIO:
+def _open_part(part: Path, offset: int, digest: hashlib._Hash | None) -> BinaryIO:
     """Open ``part`` for writing from ``offset``, hashing the bytes kept from a broken transfer."""
     handle = part.open("r+b" if offset else "wb")
     try:
-        while offset and handle.tell() < offset:
+        while digest is not None and offset and handle.tell() < offset:
             block = handle.read(min(BATCH, offset - handle.tell()))
             if not block:
                 break
@@ -200,11 +201,12 @@ class Transfer:
             expected = candidate.size
             if expected is None and body.length is not None:
                 expected = offset + body.length
-            digest = hashlib.md5(usedforsecurity=False)
+            # MD5 only when there is one to compare with (S3 single-part ETags; not the CDN).
+            digest = hashlib.md5(usedforsecurity=False) if candidate.md5 is not None else None
             await self._stream(body, part, offset, expected, digest, on_bytes)
         finally:
             await body.close()
-        return self._verify(candidate, part, expected, digest.hexdigest())
+        return self._verify(candidate, part, expected, digest.hexdigest() if digest is not None else None)
 
     async def _stream(
         self,
@@ -212,7 +214,7 @@ class Transfer:
         part: Path,
         offset: int,
         expected: int | None,
-        digest: hashlib._Hash,
+        digest: hashlib._Hash | None,
         on_bytes: OnBytes,
     ) -> None:
         limit = min(expected, self.max_bytes) if expected is not None else self.max_bytes
@@ -258,7 +260,7 @@ class Transfer:
         finally:
             handle.close()
 
-    def _verify(self, candidate: Candidate, part: Path, expected: int | None, md5: str) -> int:
+    def _verify(self, candidate: Candidate, part: Path, expected: int | None, md5: str | None) -> int:
         size = part.stat().st_size
         if expected is not None and size != expected:
             raise IncompleteBodyError(

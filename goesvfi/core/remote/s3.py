@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from goesvfi.core.remote.base import Candidate, OnBytes, PermanentError, Wanted
-from goesvfi.core.remote.download import Transfer, body_pieces, etag_md5
+from goesvfi.core.remote.download import BATCH, Transfer, body_pieces, etag_md5
 from goesvfi.core.remote.safety import check_key
 from goesvfi.core.timeindex import AbiFileName, parse_abi_filename
 
@@ -41,16 +41,23 @@ class _Listed:
 class S3Body:
     """A ``get_object`` response streamed in chunks (never ``download_file``)."""
 
-    def __init__(self, response: dict[str, Any], partial: bool) -> None:
+    def __init__(self, response: dict[str, Any], partial: bool, *, has_md5: bool) -> None:
         self._stream = response["Body"]
+        self._has_md5 = has_md5
         self.partial = partial
         length = response.get("ContentLength")
         self.length = int(length) if length is not None else None
         self.etag: str | None = response.get("ETag")
 
     def chunks(self) -> AsyncIterator[bytes]:
-        # Straight from aiohttp's buffer; size and MD5 are checked by Transfer, not botocore.
-        return body_pieces(self._stream.content)
+        if self._has_md5:  # straight from aiohttp's buffer; Transfer checks size and MD5
+            return body_pieces(self._stream.content)
+        return self._checked_chunks()
+
+    async def _checked_chunks(self) -> AsyncIterator[bytes]:
+        # No MD5 (multipart upload): botocore checks the object's stored CRC32, when S3 has one.
+        while chunk := await self._stream.read(BATCH):
+            yield chunk
 
     async def close(self) -> None:
         # A fully read body has already released its connection; a broken one must not be reused.
@@ -221,7 +228,10 @@ class S3Store:
         import botocore.exceptions
 
         client = await self._ready()
-        kwargs: dict[str, Any] = {"Bucket": candidate.bucket, "Key": candidate.locator}
+        whole: dict[str, Any] = {"Bucket": candidate.bucket, "Key": candidate.locator}
+        if candidate.md5 is None:
+            whole["ChecksumMode"] = "ENABLED"  # S3 then sends a stored checksum for botocore to check
+        kwargs = dict(whole)
         if offset and validator:
             kwargs.update(Range=f"bytes={offset}-", IfMatch=validator)
         try:
@@ -231,7 +241,7 @@ class S3Store:
             if "Range" not in kwargs or status not in (412, 416):
                 raise
             log.info("%s changed or shrank since the broken transfer; fetching it whole", candidate.locator)
-            kwargs = {"Bucket": candidate.bucket, "Key": candidate.locator}
+            kwargs = whole
             response = await client.get_object(**kwargs)
         status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 200)
         partial = (
@@ -239,7 +249,7 @@ class S3Store:
             and status == 206
             and str(response.get("ContentRange", "")).startswith(f"bytes {offset}-")
         )
-        return S3Body(response, partial)
+        return S3Body(response, partial, has_md5=candidate.md5 is not None)
 
     async def download(self, candidate: Candidate, target: Path, on_bytes: OnBytes) -> int:
         if not candidate.bucket:

@@ -79,7 +79,7 @@ class RenderOptions:
 
 def options_from_settings(render: RenderSettings, **overrides: Any) -> RenderOptions:
     """Render options from the ``render`` settings section; ``overrides`` win (CLI flags, callers)."""
-    from goesvfi.core.colour.native import NativeOptions, parse_tint
+    from goesvfi.core.colour.native import NativeOptions, named_gradient, parse_tint
 
     values: dict[str, Any] = {
         "dqf": render.dqf,
@@ -92,6 +92,8 @@ def options_from_settings(render: RenderSettings, **overrides: Any) -> RenderOpt
             tint=parse_tint(render.native_tint),
             brightness=render.native_brightness,
             saturation=render.native_saturation,
+            gradient=named_gradient(render.native_gradient) if render.native_gradient else None,
+            clut_range=(render.native_clut_min, render.native_clut_max),
         ),
         "sanchez_path": render.sanchez_path,
         "sanchez_resolution": render.sanchez_resolution,
@@ -190,9 +192,10 @@ def _coloured_blocks(
 
 
 def _underlay_view(plan: Plan, underlay_path: Path | None) -> tuple[U8, npt.NDArray[np.bool_]]:
-    from goesvfi.core.colour.native import load_underlay, underlay_view
+    """The underlay seen from the plan's geometry; ``None`` = the prepared Natural Earth image."""
+    from goesvfi.core.colour.native import load_underlay, prepare_natural_earth, underlay_view
 
-    underlay = load_underlay(underlay_path)
+    underlay = load_underlay(underlay_path) if underlay_path else prepare_natural_earth(load_underlay())
     ground = np.empty((plan.height, plan.width, 3), dtype=np.uint8)
     space = np.empty((plan.height, plan.width), dtype=bool)
     rows = max(1, 1_000_000 // plan.width)
@@ -203,37 +206,45 @@ def _underlay_view(plan: Plan, underlay_path: Path | None) -> tuple[U8, npt.NDAr
     return ground, space
 
 
-def _native_image(plan: Plan, table: ColourTable, options: RenderOptions, report: _Reporter) -> U8:
-    """Grey image and its histogram, then equalise, tint and blend over the (cached) underlay view."""
+def _native_blocks(plan: Plan, table: ColourTable, options: RenderOptions,
+                   report: _Reporter) -> Iterator[tuple[int, U8]]:
+    """``(first output row, RGB block)``: each grey block tinted and blended over the underlay view.
+
+    The levels come from a fixed Kelvin curve, never from the frame's histogram, so blocks are
+    coloured as they are read and a sequence does not flicker.
+    """
     from goesvfi.core.colour.native import (
         VIEW_CACHE,
         NativeOptions,
-        cloud_table,
         default_underlay_path,
-        equalisation_lut,
         false_colour,
+        native_tables,
     )
 
     if plan.source.kind != "bt":
         raise RenderInputError(f"{plan.source.path}: native false colour needs an IR band (7-16)")
     native = options.native or NativeOptions()
-    underlay_path = Path(options.underlay) if options.underlay else default_underlay_path()
-    stamp = underlay_path.stat().st_mtime_ns if underlay_path.exists() else 0
-    key = (str(underlay_path), stamp, plan.geometry_key())
-    ground, space = VIEW_CACHE.get(key, lambda: _underlay_view(plan, underlay_path))
-    grey = np.empty((plan.height, plan.width), dtype=np.uint8)
-    histogram = np.zeros(256, dtype=np.int64)
-    for out_r0, block in _coloured_blocks(plan, table, report):
-        grey[out_r0 : out_r0 + block.shape[0]] = block
-        histogram += np.bincount(block.ravel(), minlength=256)
-    lut = equalisation_lut(histogram, native.equalise)
-    clouds = cloud_table(native)
+    user = Path(options.underlay) if options.underlay else None
+    path = user or default_underlay_path()
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    key = (str(path), user is None, stamp, plan.geometry_key())
+    ground, space = VIEW_CACHE.get(key, lambda: _underlay_view(plan, user))
+    tables = native_tables(native, table.lo, table.hi)
+
+    def blocks() -> Iterator[tuple[int, U8]]:
+        for out_r0, grey in _coloured_blocks(plan, table, report):
+            r1 = out_r0 + grey.shape[0]
+            levels = np.asarray(grey, dtype=np.uint8)
+            yield out_r0, false_colour(levels, ground[out_r0:r1], space[out_r0:r1], native, tables)
+
+    return blocks()
+
+
+def _native_image(plan: Plan, table: ColourTable, options: RenderOptions, report: _Reporter) -> U8:
+    """The whole native false-colour image (for resizing or a legend; files are streamed)."""
     rgb = np.empty((plan.height, plan.width, 3), dtype=np.uint8)
-    rows = max(1, 2_000_000 // plan.width)
-    for r0 in range(0, plan.height, rows):
-        report.check()
-        r1 = min(plan.height, r0 + rows)
-        rgb[r0:r1] = false_colour(grey[r0:r1], ground[r0:r1], space[r0:r1], native, lut, clouds)
+    for out_r0, block in _native_blocks(plan, table, options, report):
+        rgb[out_r0 : out_r0 + block.shape[0]] = block
     return rgb
 
 
@@ -321,7 +332,7 @@ def output_path(path: Path, out_dir: Path) -> Path:
 
 
 def _streamable(options: RenderOptions) -> bool:
-    return options.colour not in ("native", "sanchez") and options.size is None and not options.legend
+    return options.colour != "sanchez" and options.size is None and not options.legend
 
 
 def render_file(
@@ -346,9 +357,15 @@ def render_file(
         table = table_for(source, options)
         plan = Plan(source, options)
         report = _Reporter(Path(path).name, plan.blocks, progress, cancel)
-        channels = 1 if table.grey else 3
+        native = options.colour == "native"
+        channels = 1 if table.grey and not native else 3
+        blocks: Iterator[tuple[int, npt.NDArray[np.uint8] | npt.NDArray[np.uint16]]]
+        if native:
+            blocks = _native_blocks(plan, table, options, report)
+        else:
+            blocks = _coloured_blocks(plan, table, report, options.bit_depth == 16)
         with PngStreamWriter(target, plan.width, plan.height, channels, options.bit_depth) as writer:
-            for _, block in _coloured_blocks(plan, table, report, options.bit_depth == 16):
+            for _, block in blocks:
                 writer.write_rows(block)
             writer.close()
         report.finish()

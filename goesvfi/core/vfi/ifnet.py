@@ -71,22 +71,40 @@ class IFBlock(nn.Module):
 _GRID_CACHE: dict[tuple[str, torch.dtype, int, int], Tensor] = {}
 
 
-def warp(image: Tensor, flow: Tensor) -> Tensor:
-    """Backward bilinear warp (``out(x) = image(x + flow(x))``), border padding."""
-    _, _, h, w = flow.shape
-    key = (str(flow.device), flow.dtype, h, w)
+def _base_grid(h: int, w: int, like: Tensor) -> Tensor:
+    """The identity sampling grid (1 x H x W x 2, -1..1), cached per size, device and dtype."""
+    key = (str(like.device), like.dtype, h, w)
     base = _GRID_CACHE.get(key)
     if base is None:
-        xs = torch.linspace(-1.0, 1.0, w, device=flow.device, dtype=flow.dtype).view(1, 1, w).expand(1, h, w)
-        ys = torch.linspace(-1.0, 1.0, h, device=flow.device, dtype=flow.dtype).view(1, h, 1).expand(1, h, w)
+        xs = torch.linspace(-1.0, 1.0, w, device=like.device, dtype=like.dtype).view(1, 1, w).expand(1, h, w)
+        ys = torch.linspace(-1.0, 1.0, h, device=like.device, dtype=like.dtype).view(1, h, 1).expand(1, h, w)
         base = torch.stack((xs, ys), dim=3)
         if len(_GRID_CACHE) > 16:
             _GRID_CACHE.clear()
         _GRID_CACHE[key] = base
-    norm = torch.stack((flow[:, 0] / ((w - 1.0) / 2.0), flow[:, 1] / ((h - 1.0) / 2.0)), dim=3)
-    grid = base + norm
+    return base
+
+
+def warp(image: Tensor, flow: Tensor) -> Tensor:
+    """Backward bilinear warp (``out(x) = image(x + flow(x))``), border padding; ``flow`` has
+    2 channels (x, y) in pixels and the batch size of ``image``."""
+    _, _, h, w = flow.shape
+    norm = flow.new_tensor([2.0 / (w - 1.0), 2.0 / (h - 1.0)])
+    grid = torch.addcmul(_base_grid(h, w, flow), flow.permute(0, 2, 3, 1), norm)
     return F.grid_sample(
         image, grid.to(image.dtype), mode="bilinear", padding_mode="border", align_corners=True
+    )
+
+
+def warp_pair(images: Tensor, flow: Tensor) -> Tensor:
+    """Warp a batch of 2N images (frames 0, then frames 1) by the N x 4 bidirectional ``flow``
+    (t->0 in channels 0-1, t->1 in 2-3) with a single sampling call."""
+    n, _, h, w = flow.shape
+    pairs = flow.view(n, 2, 2, h, w).permute(1, 0, 3, 4, 2).reshape(2 * n, h, w, 2)
+    norm = flow.new_tensor([2.0 / (w - 1.0), 2.0 / (h - 1.0)])
+    grid = torch.addcmul(_base_grid(h, w, flow), pairs, norm)
+    return F.grid_sample(
+        images, grid.to(images.dtype), mode="bilinear", padding_mode="border", align_corners=True
     )
 
 
@@ -99,6 +117,7 @@ class IFNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
+        self.pad_base = 32
         self.block0 = IFBlock(7 + 4)
         self.block1 = IFBlock(7 + 4)
         self.block2 = IFBlock(7 + 4)
@@ -107,24 +126,35 @@ class IFNet(nn.Module):
     def forward(self, img0: Tensor, img1: Tensor, scale: float = 1.0) -> Tensor:
         """``img0``, ``img1``: N x 3 x H x W in 0..1, H and W multiples of 32/scale."""
         n = img0.shape[0]
-        flow = img0.new_zeros((n, 4, img0.shape[2], img0.shape[3]))
-        mask = img0.new_zeros((n, 1, img0.shape[2], img0.shape[3]))
-        warped0, warped1 = img0, img1
+        images = torch.cat((img0, img1), 0)
+        warped = images
+        flow: Tensor | None = None
+        mask: Tensor | None = None
         for block, level in ((self.block0, 4.0), (self.block1, 2.0), (self.block2, 1.0)):
-            # Resizing commutes with concatenation, negation and channel swaps, so the inputs of
-            # both directions are resized once and joined at the block's (lower) resolution.
+            # Resizing commutes with concatenation, negation, scaling and channel swaps, so the
+            # inputs of both directions are resized once and joined at the block's resolution,
+            # and its answers are combined and scaled there before one upsampling.
             s = level / scale
-            w0, w1, m = _resize(warped0, 1.0 / s), _resize(warped1, 1.0 / s), _resize(mask, 1.0 / s)
-            f = _resize(flow, 1.0 / s) * (1.0 / s)
-            x = torch.cat((torch.cat((w0, w1, m, f), 1), torch.cat((w1, w0, -m, _swap(f)), 1)), 0)
+            small = _resize(warped, 1.0 / s)
+            w0, w1 = small[:n], small[n:]
+            if flow is None or mask is None:  # first block: no flow yet, nothing warped
+                f = w0.new_zeros((n, 4, w0.shape[2], w0.shape[3]))
+                m = w0.new_zeros((n, 1, w0.shape[2], w0.shape[3]))
+            else:
+                f, m = _resize(flow, 1.0 / s) * (1.0 / s), _resize(mask, 1.0 / s)
+            # Written straight into channels-last memory, the layout the convolutions run in.
+            x = w0.new_empty((2 * n, 11, w0.shape[2], w0.shape[3])).to(memory_format=torch.channels_last)
+            torch.cat((torch.cat((w0, w1, m, f), 1), torch.cat((w1, w0, -m, _swap(f)), 1)), 0, out=x)
             flows, masks = block(x)
-            # Averaging the two directions before upsampling equals upsampling each (linear).
-            flow = flow + _resize((flows[:n] + _swap(flows[n:])) / 2, s) * s
-            mask = mask + _resize((masks[:n] - masks[n:]) / 2, s)
-            warped0 = warp(img0, flow[:, :2])
-            warped1 = warp(img1, flow[:, 2:4])
+            # Plain (not channels-last) layout makes the full-size flow cheap to turn into grids.
+            flow_update = _resize(((flows[:n] + _swap(flows[n:])) * (s / 2)).contiguous(), s)
+            mask_update = _resize(((masks[:n] - masks[n:]) / 2).contiguous(), s)
+            flow = flow_update if flow is None else flow + flow_update
+            mask = mask_update if mask is None else mask + mask_update
+            warped = warp_pair(images, flow)
+        assert mask is not None
         weight = torch.sigmoid(mask)
-        return warped0 * weight + warped1 * (1 - weight)
+        return torch.lerp(warped[n:], warped[:n], weight)
 
 
 def load_state(path: Path) -> dict[str, Tensor]:
@@ -140,21 +170,33 @@ def load_state(path: Path) -> dict[str, Tensor]:
     return {(k[len("module.") :] if k.startswith("module.") else k): v for k, v in raw.items()}
 
 
-def load_net(path: Path) -> IFNet | IFNetV4:
-    """The network whose layout the weights at ``path`` have (HDv3 or Practical-RIFE v4.0–4.6),
-    in eval mode, loaded with ``strict=True``."""
-    from goesvfi.core.vfi.ifnet_v4 import IFNetV4
+def load_net(path: Path, kind: str | None = None) -> IFNet | IFNetV4:
+    """The network whose layout the weights at ``path`` have (HDv3 or a Practical-RIFE v4.x
+    release), in eval mode, loaded with ``strict=True``. ``kind`` (``hdv3``, ``v4.0``, ``v4.7``,
+    ``v4.10``, ``v4.14``, ``v4.22``, ``v4.25``; from the manifest) names the layout explicitly."""
+    from goesvfi.core.vfi.ifnet_v4 import IFNetV4, detect_v4_layout
 
     state = load_state(path)
     net: IFNet | IFNetV4
-    if "block0.convblock0.0.0.weight" in state:
+    if kind not in (None, "hdv3") and not kind.startswith("v4."):
+        raise ModelError(
+            f"model kind '{kind}' for {path} is unknown; use hdv3 or v4.0/4.7/4.10/4.14/4.22/4.25"
+        )
+    if "block0.convblock0.0.0.weight" in state and kind in (None, "hdv3"):
         net, layout = IFNet(), "RIFE HDv3"
-    elif "block3.lastconv.0.weight" in state and "block0.convblock.0.beta" in state:
-        net, layout = IFNetV4(), "Practical-RIFE v4.0-4.6"
+    elif "block0.lastconv.0.weight" in state and "block0.convblock.0.beta" in state and kind != "hdv3":
+        try:
+            v4 = detect_v4_layout(state, kind)
+        except ModelError as exc:
+            raise ModelError(
+                f"{path} holds Practical-RIFE v4 weights with {exc}; see models/rife/README.md"
+            ) from None
+        net, layout = IFNetV4(v4), f"Practical-RIFE {v4.versions}"
     else:
         raise ModelError(
             f"{path} holds weights of an unknown layout (neither RIFE HDv3 nor Practical-RIFE "
-            "v4.0-4.6); see models/rife/README.md"
+            f"v4.0-4.26){f' or not the {kind} layout the manifest names' if kind else ''}; "
+            "see models/rife/README.md"
         )
     try:
         net.load_state_dict(state, strict=True)

@@ -114,6 +114,14 @@ def find_weights(name: str, explicit: Path | None = None) -> Path | None:
     return None
 
 
+def manifest_kind(weights: Path) -> str | None:
+    """The ``kind`` the manifest next to ``weights`` (``<dir>/<name>/flownet.pkl``) records for
+    that model (``hdv3``, ``v4.7``, ...), or None to detect the layout from the weights."""
+    entry = read_manifest(weights.parent.parent)["models"].get(weights.parent.name, {})
+    kind = entry.get("kind") if isinstance(entry, dict) else None
+    return str(kind) if kind else None
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

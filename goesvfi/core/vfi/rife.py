@@ -53,9 +53,10 @@ def select_device(requested: str, cuda_available: bool) -> str:
     raise FrameInputError(f"device '{requested}' is unknown; use auto, cpu, cuda or cuda:N")
 
 
-def pad_multiple(scale: float) -> int:
-    """Input sides must be multiples of this: 32, or 32/scale for scale < 1 (FACTS §7)."""
-    return max(32, math.ceil(32 / scale))
+def pad_multiple(scale: float, base: int = 32) -> int:
+    """Input sides must be multiples of this: ``base`` (32; 64 for v4.25+), or base/scale for
+    scale < 1 (FACTS §7)."""
+    return max(base, math.ceil(base / scale))
 
 
 def plan_tiles(size: int, count: int, overlap: int) -> tuple[int, list[int]]:
@@ -119,7 +120,7 @@ class RifeInterpolator:
 
         from goesvfi.core.vfi.ifnet import load_net
         from goesvfi.core.vfi.ifnet_v4 import IFNetV4
-        from goesvfi.core.vfi.models import find_weights
+        from goesvfi.core.vfi.models import find_weights, manifest_kind
 
         if not 0.25 <= scale <= 1.0:
             raise FrameInputError(f"RIFE scale {scale} must be between 0.25 and 1 (0.5 = UHD mode)")
@@ -141,12 +142,12 @@ class RifeInterpolator:
             torch.backends.cudnn.benchmark = False
             torch.backends.cudnn.deterministic = True
         self.scale = scale
-        self.multiple = pad_multiple(scale)
         self.overlap = max(0, tile_overlap)
         self.max_depth = max_depth
         self.memory_budget = memory_budget_mb * 1024 * 1024
         self.weights = path
-        net = load_net(path)
+        net = load_net(path, manifest_kind(path))
+        self.multiple = pad_multiple(scale, net.pad_base)
         self.timestep_input = isinstance(net, IFNetV4)
         self._net: IFNet | IFNetV4 | None = net.to(self.device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         log.info(
@@ -172,7 +173,7 @@ class RifeInterpolator:
         with torch.inference_mode():
             x0, x1 = self._tensor(a), self._tensor(b)
             if self.timestep_input:
-                return [like(self._array(self.frame_at(x0, x1, t)), a) for t in wanted]
+                return [self._frame(self.frame_at(x0, x1, t), a) for t in wanted]
             targets = bisection_targets(wanted, self.max_depth)
             nodes: dict[Fraction, torch.Tensor] = {Fraction(0): x0, Fraction(1): x1}
             for target in targets:
@@ -184,7 +185,7 @@ class RifeInterpolator:
                     if mid == target:
                         break
                     low, high = (low, mid) if target < mid else (mid, high)
-            return [like(self._array(nodes[target]), a) for target in targets]
+            return [self._frame(nodes[target], a) for target in targets]
 
     def frame_at(self, img0: torch.Tensor, img1: torch.Tensor, t: float) -> torch.Tensor:
         """Frame at ``t`` (0.5 for HDv3) between two 1x3xHxW float tensors, tiled when over budget."""
@@ -229,26 +230,37 @@ class RifeInterpolator:
         pad = (0, self._padded(w) - w, 0, self._padded(h) - h)
         x0 = F.pad(img0, pad, mode="replicate") if any(pad) else img0
         x1 = F.pad(img1, pad, mode="replicate") if any(pad) else img1
-        x0 = x0.contiguous(memory_format=torch.channels_last)
+        x0 = x0.contiguous(memory_format=torch.channels_last)  # no copy for frames from _tensor
         x1 = x1.contiguous(memory_format=torch.channels_last)
         net = self._net
         precision = torch.autocast("cuda", dtype=torch.float16) if self.half else contextlib.nullcontext()
         with precision:
             mid = net(x0, x1, t, self.scale) if self.timestep_input else net(x0, x1, self.scale)
         mid = mid.float()
-        cropped: torch.Tensor = mid[:, :, :h, :w].clamp(0.0, 1.0).contiguous()
+        cropped: torch.Tensor = mid[:, :, :h, :w].clamp(0.0, 1.0)
         return cropped
 
     def _tensor(self, frame: np.ndarray) -> torch.Tensor:
+        """1x3xHxW float32 0..1 on the device, channels-last (a view of the HxWx3 pixels)."""
         import torch
 
-        array = as_float(frame)
-        return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].to(self.device)
+        if frame.dtype == np.uint8:
+            pixels = torch.from_numpy(np.ascontiguousarray(frame)).to(self.device)
+            pixels = pixels.to(torch.float32).mul_(1.0 / 255.0)
+        else:
+            pixels = torch.from_numpy(np.ascontiguousarray(as_float(frame))).to(self.device)
+        return pixels.permute(2, 0, 1)[None]
 
     @staticmethod
-    def _array(tensor: torch.Tensor) -> np.ndarray:
-        result: np.ndarray = tensor[0].permute(1, 2, 0).float().cpu().numpy()
-        return result
+    def _frame(tensor: torch.Tensor, reference: np.ndarray) -> np.ndarray:
+        """HxWx3 array of ``reference``'s dtype (uint8 rounded as :func:`like` does)."""
+        import torch
+
+        pixels = tensor[0].permute(1, 2, 0).float()
+        if reference.dtype == np.uint8:
+            pixels = (pixels * 255.0 + 0.5).clamp_(0, 255).to(torch.uint8)
+            return np.ascontiguousarray(pixels.cpu().numpy())
+        return like(np.ascontiguousarray(pixels.cpu().numpy()), reference)
 
     def close(self) -> None:
         """Drop the network (and free GPU memory)."""
