@@ -115,7 +115,7 @@ class ProgressBar:
 
     def __init__(self, stream: Any = None) -> None:
         self.stream = stream or sys.stderr
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = 0.0
 
     def __call__(self, event: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 from pathlib import Path
@@ -246,3 +247,28 @@ def test_sanchez_colour_without_sanchez_is_a_clear_error(
     assert "Sanchez is not installed" in stderr
     assert len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o.mp4").exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_redraws_one_line_on_a_terminal_and_logs_lines_otherwise() -> None:
+    from goesvfi.cli.run import ProgressBar
+    from goesvfi.core.jobs.progress import ProgressEvent
+
+    terminal, plain = _Terminal(), io.StringIO()
+    for stream in (terminal, plain):
+        bar = ProgressBar(stream)
+        bar(ProgressEvent("stage", "interpolate", 0, 2))
+        bar(ProgressEvent("item", "frames", 1, 10, rate=2.0, eta_s=65.0))
+        bar(ProgressEvent("item", "frames", 10, 10, rate=2.5, eta_s=0.0))
+        bar.close()
+    assert "\r\033[K[###..." in terminal.getvalue()
+    assert "1/10 frames 2.0 fr/s ETA 1:05" in terminal.getvalue()
+    assert "interpolate ..." in terminal.getvalue()
+    assert plain.getvalue().splitlines() == [
+        "[###...........................] 1/10 frames 2.0 fr/s ETA 1:05",
+        "[##############################] 10/10 frames 2.5 fr/s ETA 0:00",
+    ]

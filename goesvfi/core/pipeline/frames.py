@@ -240,7 +240,7 @@ def decode_image(path: Path, data: bytes) -> np.ndarray:
                 array = np.asarray(image, dtype=np.uint32)
                 grey = ((array * 255 + 32767) // 65535).clip(0, 255).astype(np.uint8)
                 return np.repeat(grey[:, :, None], 3, axis=2)
-            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+            return np.array(image.convert("RGB"), dtype=np.uint8)  # writable: backends may work in place
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadFrameError(f"frame {path.name} cannot be decoded ({exc})") from exc
 

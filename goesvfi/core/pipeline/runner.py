@@ -3,7 +3,7 @@
 Three things run at once: a decode-ahead thread reads and prepares the next input frames, the
 calling thread interpolates, and ffmpeg encodes in its own process from a pipe. Each segment
 (a fixed block of input pairs, see :mod:`goesvfi.core.jobs.checkpoint`) becomes one verified
-MP4 in the job folder; at the end the segments are joined by stream copy into the output.
+MPEG-TS file in the job folder; at the end the segments are joined by stream copy into the MP4.
 """
 
 from __future__ import annotations

@@ -228,12 +228,11 @@ class S3Store:
         import botocore.exceptions
 
         client = await self._ready()
-        whole: dict[str, Any] = {"Bucket": candidate.bucket, "Key": candidate.locator}
-        if candidate.md5 is None:
-            whole["ChecksumMode"] = "ENABLED"  # S3 then sends a stored checksum for botocore to check
-        kwargs = dict(whole)
-        if offset and validator:
-            kwargs.update(Range=f"bytes={offset}-", IfMatch=validator)
+        key: dict[str, Any] = {"Bucket": candidate.bucket, "Key": candidate.locator}
+        # No MD5 to compare with: S3 sends a stored full-object checksum for botocore to check
+        # (not for a range: the rest of an object cannot be checked against the whole's checksum).
+        whole = {**key, "ChecksumMode": "ENABLED"} if candidate.md5 is None else key
+        kwargs = {**key, "Range": f"bytes={offset}-", "IfMatch": validator} if offset and validator else whole
         try:
             response = await client.get_object(**kwargs)
         except botocore.exceptions.ClientError as exc:

@@ -108,6 +108,31 @@ def warp_pair(images: Tensor, flow: Tensor) -> Tensor:
     )
 
 
+def warp_pair_reduced(images: Tensor, flow: Tensor, factor: float) -> Tensor:
+    """``_resize(warp_pair(images, flow), 1 / factor)``, warping only the pixels the reduction
+    reads. Bilinear reduction by an even integer k (half-pixel centres) averages rows and columns
+    k·i + k/2 - 1 and k·i + k/2 with equal weights, so for k >= 4 only those are sampled and
+    2x2-averaged: the same numbers for a quarter (k = 4) or less of the sampling work."""
+    k = int(factor)
+    n, _, h, w = flow.shape
+    if k != factor or k < 4 or k % 2 or h % k or w % k:
+        return _resize(warp_pair(images, flow), 1.0 / factor)
+    rows = (torch.arange(h // k, device=flow.device) * k + (k // 2 - 1)).repeat_interleave(2)
+    rows[1::2] += 1
+    cols = (torch.arange(w // k, device=flow.device) * k + (k // 2 - 1)).repeat_interleave(2)
+    cols[1::2] += 1
+    sub = flow.index_select(2, rows).index_select(3, cols)
+    base = _base_grid(h, w, flow).index_select(1, rows).index_select(2, cols)
+    hs, ws = sub.shape[2], sub.shape[3]
+    pairs = sub.reshape(n, 2, 2, hs, ws).permute(1, 0, 3, 4, 2).reshape(2 * n, hs, ws, 2)
+    norm = flow.new_tensor([2.0 / (w - 1.0), 2.0 / (h - 1.0)])
+    grid = torch.addcmul(base, pairs, norm)
+    sampled = F.grid_sample(
+        images, grid.to(images.dtype), mode="bilinear", padding_mode="border", align_corners=True
+    )
+    return F.avg_pool2d(sampled, 2)
+
+
 def _swap(flow: Tensor) -> Tensor:
     return torch.cat((flow[:, 2:4], flow[:, 0:2]), 1)
 
@@ -127,15 +152,15 @@ class IFNet(nn.Module):
         """``img0``, ``img1``: N x 3 x H x W in 0..1, H and W multiples of 32/scale."""
         n = img0.shape[0]
         images = torch.cat((img0, img1), 0)
-        warped = images
+        levels = (4.0 / scale, 2.0 / scale, 1.0 / scale)
+        small = _resize(images, 1.0 / levels[0])
         flow: Tensor | None = None
         mask: Tensor | None = None
-        for block, level in ((self.block0, 4.0), (self.block1, 2.0), (self.block2, 1.0)):
+        for index, block in enumerate((self.block0, self.block1, self.block2)):
             # Resizing commutes with concatenation, negation, scaling and channel swaps, so the
             # inputs of both directions are resized once and joined at the block's resolution,
             # and its answers are combined and scaled there before one upsampling.
-            s = level / scale
-            small = _resize(warped, 1.0 / s)
+            s = levels[index]
             w0, w1 = small[:n], small[n:]
             if flow is None or mask is None:  # first block: no flow yet, nothing warped
                 f = w0.new_zeros((n, 4, w0.shape[2], w0.shape[3]))
@@ -143,7 +168,12 @@ class IFNet(nn.Module):
             else:
                 f, m = _resize(flow, 1.0 / s) * (1.0 / s), _resize(mask, 1.0 / s)
             # Written straight into channels-last memory, the layout the convolutions run in.
-            x = w0.new_empty((2 * n, 11, w0.shape[2], w0.shape[3])).to(memory_format=torch.channels_last)
+            x = torch.empty(
+                (2 * n, 11, w0.shape[2], w0.shape[3]),
+                dtype=w0.dtype,
+                device=w0.device,
+                memory_format=torch.channels_last,
+            )
             torch.cat((torch.cat((w0, w1, m, f), 1), torch.cat((w1, w0, -m, _swap(f)), 1)), 0, out=x)
             flows, masks = block(x)
             # Plain (not channels-last) layout makes the full-size flow cheap to turn into grids.
@@ -151,10 +181,12 @@ class IFNet(nn.Module):
             mask_update = _resize(((masks[:n] - masks[n:]) / 2).contiguous(), s)
             flow = flow_update if flow is None else flow + flow_update
             mask = mask_update if mask is None else mask + mask_update
-            warped = warp_pair(images, flow)
+            if index < 2:  # the next block sees the warped frames at its own resolution only
+                small = warp_pair_reduced(images, flow, levels[index + 1])
+        assert flow is not None
         assert mask is not None
-        weight = torch.sigmoid(mask)
-        return torch.lerp(warped[n:], warped[:n], weight)
+        warped = warp_pair(images, flow)
+        return torch.lerp(warped[n:], warped[:n], torch.sigmoid(mask))
 
 
 def load_state(path: Path) -> dict[str, Tensor]:

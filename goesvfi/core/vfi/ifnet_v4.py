@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from goesvfi.core.vfi.base import ModelError
-from goesvfi.core.vfi.ifnet import _resize, warp_pair
+from goesvfi.core.vfi.ifnet import _resize, warp_pair, warp_pair_reduced
 
 Encoder = Literal["none", "plain", "seq", "head"]
 
@@ -99,8 +99,8 @@ class IFBlockV4(nn.Module):
         self.lastconv = nn.Sequential(nn.ConvTranspose2d(c, 4 * outputs, 4, 2, 1), nn.PixelShuffle(2))
 
     def forward(self, x: Tensor, flow: Tensor | None, scale: float) -> tuple[Tensor, Tensor, Tensor]:
-        """Flow update (4), mask (1) and carried features (rest) at the input's resolution."""
-        x = _resize(x, 1.0 / scale)
+        """``x``: the block's inputs already reduced by ``scale``; ``flow`` at full size.
+        Returns the flow update (4), mask (1) and carried features at full size."""
         if flow is not None:
             x = torch.cat((x, _resize(flow, 1.0 / scale) * (1.0 / scale)), 1)
         out = _resize(self.lastconv(self.convblock(self.conv0(x))), scale)
@@ -160,23 +160,39 @@ class IFNetV4(nn.Module):
 
     def forward(self, img0: Tensor, img1: Tensor, t: float, scale: float = 1.0) -> Tensor:
         """``img0``, ``img1``: N x 3 x H x W in 0..1, H and W multiples of ``pad_base/scale``."""
-        n, _, h, w = img0.shape
-        timestep = img0.new_full((n, 1, h, w), float(t))
+        n = img0.shape[0]
         count = len(self.layout.widths)
-        blocks = [getattr(self, f"block{i}") for i in range(count)]
         levels = [2.0 ** (count - 1 - i) / scale for i in range(count)]
         images = torch.cat((img0, img1), 0)  # frame 0 of each item, then frame 1
         encoded = None if self.layout.encoder == "none" else self.encode(images)
-        features = [] if encoded is None else [encoded[:n], encoded[n:]]
-        flow, mask, carried = blocks[0](torch.cat((img0, img1, *features, timestep), 1), None, levels[0])
+        flow: Tensor | None = None
+        mask = carried = images[:n, :0]
+        for index, level in enumerate(levels):
+            # Every input is reduced to the block's resolution on its own (resizing commutes
+            # with concatenation), the warped ones by sampling only the pixels the reduction
+            # reads, so nothing is concatenated at full size.
+            if flow is None:
+                pictures = _resize(images, 1.0 / level)
+                features = None if encoded is None else _resize(encoded, 1.0 / level)
+            else:
+                pictures = warp_pair_reduced(images, flow, level)
+                features = None if encoded is None else warp_pair_reduced(encoded, flow, level)
+            parts = [pictures[:n], pictures[n:]]
+            if features is not None:
+                parts += [features[:n], features[n:]]
+            parts.append(pictures.new_full((n, 1, pictures.shape[2], pictures.shape[3]), float(t)))
+            if flow is not None:
+                parts.append(_resize(mask, 1.0 / level))
+                if carried.shape[1]:
+                    parts.append(_resize(carried, 1.0 / level))
+            update, new_mask, carried = getattr(self, f"block{index}")(torch.cat(parts, 1), flow, level)
+            if flow is None:
+                flow, mask = update, new_mask
+            else:
+                flow = flow + update
+                mask = mask + new_mask if encoded is None else new_mask
+        assert flow is not None
         warped = warp_pair(images, flow)
-        for block, level in zip(blocks[1:], levels[1:], strict=True):
-            moved = [] if encoded is None else list(torch.split(warp_pair(encoded, flow), n))
-            x = torch.cat((warped[:n], warped[n:], *moved, timestep, mask, carried), 1)
-            update, new_mask, carried = block(x, flow, level)
-            flow = flow + update
-            mask = mask + new_mask if encoded is None else new_mask
-            warped = warp_pair(images, flow)
         return torch.lerp(warped[n:], warped[:n], torch.sigmoid(mask))
 
 

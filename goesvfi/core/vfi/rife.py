@@ -3,8 +3,9 @@
 Weights in the RIFE HDv3 layout (the default model) give the middle frame per network call;
 other times come from recursive bisection (:mod:`goesvfi.core.vfi.times`): powers of two are
 exact, other multipliers use the nearest dyadic time at ``max_depth``. Weights in the
-Practical-RIFE v4.0-4.6 layout take the time as an input, so every t is one call. Frames are
-padded (edge-replicated) to a multiple of ``32/scale`` and cropped back. Frames larger than the
+Practical-RIFE v4.x layouts (v4.0 to v4.26) take the time as an input, so every t is one call.
+Frames are padded (edge-replicated) to a multiple of ``32/scale`` (``64/scale`` for v4.25+) and
+cropped back. Frames larger than the
 memory budget are cut into overlapping tiles, each interpolated on its own and blended back
 with linear feathering.
 """
@@ -98,7 +99,8 @@ def feather(length: int, ramp_before: int, ramp_after: int) -> np.ndarray:
 
 class RifeInterpolator:
     """RIFE behind the :class:`Interpolator` protocol; ``model`` names a folder of weights
-    (``rife-hdv3`` by default) and its layout (HDv3 or v4.0-4.6) is detected when loading."""
+    (``rife-hdv3`` by default); its layout (HDv3 or a v4.x release) is detected when loading,
+    or named by the model's ``kind`` in the manifest."""
 
     name = "rife"
 
