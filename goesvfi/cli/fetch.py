@@ -54,6 +54,18 @@ def register(subparsers: Any) -> None:
     how.add_argument("--concurrency", type=int, default=None, help="downloads at the same time (1-64)")
     how.add_argument("--retries", type=int, default=None, help="retries per request (0-10)")
     how.add_argument("--max-rate", type=int, default=None, metavar="BYTES_PER_S", help="bandwidth limit")
+    after = parser.add_argument_group("after fetching")
+    after.add_argument(
+        "--render", action="store_true", help="render the fetched files to PNG (see goesvfi render)"
+    )
+    after.add_argument(
+        "--colour", "--color", default="grey", metavar="TABLE",
+        help="colour table for --render: grey, ir-colour, native, sanchez or GRADIENT.json",
+    )
+    after.add_argument(
+        "--render-out", type=Path, default=None, metavar="DIR",
+        help="folder for the rendered PNGs (default: DEST/png)",
+    )
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
@@ -167,29 +179,71 @@ def _print_summary(payload: dict[str, Any], dest: Path) -> None:
             print(f"    {reason['source']}: {reason['message']} after {reason['elapsed_s']:.1f} s{advice}")
 
 
+class _Renderer:
+    """``--render``: turn each fetched file into a PNG once, reporting errors per file."""
+
+    def __init__(self, args: argparse.Namespace, dest: Path) -> None:
+        self.enabled = bool(args.render)
+        self.options: Any = None
+        self.out_dir = args.render_out or dest / "png"
+        self.quiet = bool(args.json)
+        self.done: set[Path] = set()
+        if self.enabled:
+            from goesvfi.core.render import options_from_settings
+            from goesvfi.core.render.colourmaps import resolve_table
+
+            self.options = options_from_settings(args.settings.render, colour=args.colour)
+            self.options.check()
+            resolve_table(self.options.colour, "bt", self.options.ir_range, self.options.vis_gamma)
+
+    def __call__(self, files: list[Path], token: CancelToken) -> dict[str, Any]:
+        from goesvfi.core.render.batch import render_batch
+
+        todo = [path for path in files if path not in self.done]
+        if not self.enabled or not todo:
+            return {"outputs": [], "errors": []}
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserInputError(f"--render-out {self.out_dir} cannot be created ({exc})") from exc
+        batch = render_batch(todo, self.out_dir, self.options, cancel=token)
+        self.done.update(todo)
+        if not self.quiet:
+            print(f"rendered {len(batch.outputs)} file(s) to {self.out_dir}")
+            for path, message in batch.errors:
+                print(f"  RENDER FAILED {path}: {message}")
+        return batch.to_json()
+
+
 def run(args: argparse.Namespace) -> int:
     from goesvfi.core.remote import fetch_range_sync
 
     remote = _remote_settings(args)
     request = _request(args, remote)
+    renderer = _Renderer(args, request.dest)
     token = CancelToken()
     bar = _Bar()
     if args.follow:
-        return _follow(args, request, token, bar)
+        return _follow(args, request, token, bar, renderer)
     with _sigint_cancels(token):
         try:
             result = fetch_range_sync(request, progress=bar, cancel=token)
         finally:
             bar.close()
-    payload = result.to_json()
+        payload = result.to_json()
+        if not args.json:
+            _print_summary(payload, request.dest)
+        rendered = renderer(result.files, token)
+    if renderer.enabled:
+        payload["rendered"] = rendered
     if args.json:
         emit_json(payload)
-    else:
-        _print_summary(payload, request.dest)
-    return 1 if result.failed else 0
+    return 1 if result.failed or rendered["errors"] else 0
 
 
-def _follow(args: argparse.Namespace, request: Any, token: CancelToken, bar: _Bar) -> int:
+def _follow(
+    args: argparse.Namespace, request: Any, token: CancelToken, bar: _Bar, renderer: _Renderer
+) -> int:
     from goesvfi.core.remote.follow import follow
     from goesvfi.core.remote.job import FetchResult
 
@@ -199,6 +253,10 @@ def _follow(args: argparse.Namespace, request: Any, token: CancelToken, bar: _Ba
         nonlocal failures
         failures += len(result.failed)
         payload = result.to_json()
+        rendered = renderer(result.files, token)
+        failures += len(rendered["errors"])
+        if renderer.enabled:
+            payload["rendered"] = rendered
         if args.json:  # one JSON object per line, one line per poll
             print(json.dumps({"poll_at": iso_utc(datetime.now(UTC)), **payload}, default=str), flush=True)
         else:

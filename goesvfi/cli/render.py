@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from goesvfi.cli.common import add_json_flag, common_options, emit_json
-from goesvfi.core.errors import GoesVfiError, UserInputError
+from goesvfi.core.errors import UserInputError
 
 INPUT_SUFFIXES = (".nc", ".jpg", ".jpeg", ".png")
 
@@ -113,7 +113,7 @@ def build_options(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from goesvfi.core.render import render_file
+    from goesvfi.core.render.batch import render_batch
 
     options = build_options(args)
     inputs = expand_inputs(args.inputs)
@@ -130,21 +130,15 @@ def run(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserInputError(f"--out {out_dir} cannot be created ({exc}); choose another folder") from exc
-    outputs: list[dict[str, object]] = []
-    errors: list[dict[str, str]] = []
-    for path in inputs:
-        try:
-            result = render_file(path, out_dir, options)
-        except GoesVfiError as exc:
-            if getattr(exc, "exit_code", 1) == 130:
-                raise
-            errors.append({"input": str(path), "message": str(exc)})
-            if not args.json:
-                print(f"goesvfi: error: {exc}", file=sys.stderr)
-            continue
-        outputs.append(result.to_json())
-        if not args.json:
+    def report(path: Path, result: Any, message: str | None) -> None:
+        if args.json:
+            return
+        if result is None:
+            print(f"goesvfi: error: {message}", file=sys.stderr)
+        else:
             print(f"{path} -> {result.output} ({result.width}x{result.height})")
+
+    batch = render_batch(inputs, out_dir, options, on_result=report)
     if args.json:
-        emit_json({"outputs": outputs, "errors": errors})
-    return 1 if errors else 0
+        emit_json(batch.to_json())
+    return 1 if batch.errors else 0
