@@ -28,8 +28,12 @@ FRAMES = 16
 SEGMENT_FRAMES = "4"  # one input pair per segment with multiplier 4: many checkpoints
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "GOESVFI_PIPELINE__SEGMENT_FRAMES": SEGMENT_FRAMES, "GOESVFI_LOG_FILE": "0"}
+def _env(user_dirs: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "GOESVFI_PIPELINE__SEGMENT_FRAMES": SEGMENT_FRAMES, "GOESVFI_LOG_FILE": "0"}
+    if user_dirs is not None:  # module-scoped fixtures run before the per-test folder isolation
+        for kind in ("CONFIG", "CACHE", "DATA", "STATE"):
+            env[f"XDG_{kind}_HOME"] = str(user_dirs / kind.lower())
+    return env
 
 
 def _argv(tmp_path: Path, name: str, *extra: str) -> list[str]:
@@ -100,7 +104,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarra
         [sys.executable, "-m", "goesvfi", *_argv(root, "whole")],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=_env(root / "user"),
         timeout=300,
     )
     assert done.returncode == 0, done.stderr

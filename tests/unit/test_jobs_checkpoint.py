@@ -87,3 +87,16 @@ def test_known_jobs_include_registered_folders_elsewhere(tmp_path: Path) -> None
     job.start_fresh(MANIFEST)
     register_job(job.path)
     assert [f.path.resolve() for f in known_jobs()] == [job.path.resolve()]
+
+
+def test_references_to_deleted_job_folders_are_pruned(tmp_path: Path) -> None:
+    import shutil
+
+    from goesvfi.core.jobs.checkpoint import jobs_root
+
+    job = JobFolder(tmp_path / "temporary" / "job")
+    job.start_fresh(MANIFEST)
+    register_job(job.path)
+    shutil.rmtree(tmp_path / "temporary")
+    assert known_jobs() == []
+    assert list(jobs_root().glob("*.ref")) == []

@@ -265,6 +265,9 @@ def known_jobs() -> list[JobFolder]:
                 target = Path(entry.read_text(encoding="utf-8").strip())
             except OSError:
                 continue
+            if not target.exists():  # the job folder was deleted (e.g. a temporary one)
+                entry.unlink(missing_ok=True)
+                continue
         folder = JobFolder(target)
         if folder.exists():
             folders[target.resolve()] = folder
