@@ -5,16 +5,19 @@ synthetic 1024² PNG frames with multiplier 4:
 
 * decode alone: read, check and decode every input frame (``FrameSource.load``);
 * interpolate alone: every pair, frames already in memory;
-* encode alone: every output frame piped into one ffmpeg with the default settings;
+* encode alone: every output frame piped into one ffmpeg, once per x264 preset asked for
+  (the default setting, slow, and a fast one);
 * pipeline: ``goesvfi run`` in a child process (decode-ahead thread, interpolation, ffmpeg in
-  its own process, checkpoint segments, final join), with its peak RSS.
+  its own process, checkpoint segments, final join), once per preset, with its peak RSS.
 
-It prints the wall time of each, the sum of the stages, the pipeline's overhead over
-interpolation alone (target <= 15 %), output frames/s and peak RSS. Figures only, never
+It prints the wall and CPU time of each stage, the sum of the stages, the pipeline's overhead
+over interpolation alone (target <= 15 %), output frames/s and peak RSS, and the floor: the CPU
+seconds of all stages divided by the cores, which no schedule can beat (when that floor is above
+the interpolation time, the encoder cannot be hidden on this machine). Figures only, never
 pass/fail: the machine may be shared. Usage::
 
     python bench/bench_pipeline.py [--frames 60] [--rife-frames 60] [--size 1024] [--multiplier 4]
-                                   [--backends flow,rife] [--preset slow] [--keep DIR]
+                                   [--backends flow,rife] [--presets slow,veryfast] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import argparse
 import itertools
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,8 +46,30 @@ peak = 0.0
 for line in open("/proc/self/status"):
     if line.startswith("VmHWM:"):
         peak = int(line.split()[1]) / 1024
-print(json.dumps({"code": code, "wall": wall, "peak_mb": peak}), file=sys.stderr)
+import resource
+cpu = sum(
+    u.ru_utime + u.ru_stime
+    for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+)
+print(json.dumps({"code": code, "wall": wall, "peak_mb": peak, "cpu": cpu}), file=sys.stderr)
 """
+FAST_PRESETS = ("ultrafast", "superfast", "veryfast", "faster")
+
+
+class Clock:
+    """Wall and CPU seconds (this process and its waited-for children, i.e. ffmpeg) of a block."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), self._cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, self._cpu() - self.cpu
+
+    @staticmethod
+    def _cpu() -> float:
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def make_frames(folder: Path, count: int, size: int) -> list[Path]:
@@ -68,52 +94,56 @@ def make_frames(folder: Path, count: int, size: int) -> list[Path]:
     return paths
 
 
-def stages_alone(folder: Path, backend: str, scale: float, multiplier: int, preset: str) -> dict[str, float]:
-    from goesvfi.core.encode import EncodeSettings, FrameWriter, resolve_ffmpeg
+def decode_and_interpolate(
+    folder: Path, backend: str, scale: float, multiplier: int
+) -> tuple[dict[str, Clock], list[np.ndarray]]:
+    """Decode alone, then interpolate alone (frames in memory); returns the clocks and outputs."""
     from goesvfi.core.pipeline.frames import discover_frames, inspect_frames
     from goesvfi.core.pipeline.source import FrameSource
     from goesvfi.core.vfi import create_interpolator
 
-    times: dict[str, float] = {}
-    start = time.perf_counter()
-    infos, _ = inspect_frames(discover_frames(folder), timeout_s=60, on_bad_frame="stop", resize=False)
-    source = FrameSource(infos, crop=None, colour="none", resize=False, timeout_s=60)
-    inputs = [source.load(i) for i in range(len(infos))]
-    times["decode"] = time.perf_counter() - start
+    clocks: dict[str, Clock] = {}
+    with Clock() as clocks["decode"]:
+        infos, _ = inspect_frames(discover_frames(folder), timeout_s=60, on_bad_frame="stop", resize=False)
+        source = FrameSource(infos, crop=None, colour="none", resize=False, timeout_s=60)
+        inputs = [source.load(i) for i in range(len(infos))]
 
     options = {"scale": scale} if backend == "rife" else {}
     interpolator = create_interpolator(backend, **options)
     interpolator.interpolate(inputs[0], inputs[1], [0.5])  # warm-up (model, threads)
     ts = [k / multiplier for k in range(1, multiplier)]
     outputs: list[np.ndarray] = []
-    start = time.perf_counter()
-    for a, b in itertools.pairwise(inputs):
-        outputs.append(a)
-        outputs.extend(interpolator.interpolate(a, b, ts))
-    outputs.append(inputs[-1])
-    times["interpolate"] = time.perf_counter() - start
+    with Clock() as clocks["interpolate"]:
+        for a, b in itertools.pairwise(inputs):
+            outputs.append(a)
+            outputs.extend(interpolator.interpolate(a, b, ts))
+        outputs.append(inputs[-1])
     interpolator.close()
+    return clocks, outputs
 
-    height, width = inputs[0].shape[:2]
+
+def encode_alone(outputs: list[np.ndarray], preset: str) -> Clock:
+    """Every output frame piped into one ffmpeg with the default settings but ``preset``."""
+    from goesvfi.core.encode import EncodeSettings, FrameWriter, resolve_ffmpeg
+
+    height, width = outputs[0].shape[:2]
     ffmpeg = resolve_ffmpeg()
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
+    settings = EncodeSettings(preset=preset)  # type: ignore[arg-type]
+    with Clock() as clock, tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "alone.mp4"
-        settings = EncodeSettings(preset=preset)  # type: ignore[arg-type]
         with FrameWriter.open(settings, target, width=width, height=height, fps=30, ffmpeg=ffmpeg) as writer:
             for frame in outputs:
                 writer.write(frame)
             writer.finish(len(outputs))
-    times["encode"] = time.perf_counter() - start
-    times["frames_out"] = len(outputs)
-    return times
+    return clock
 
 
 def pipeline(
     folder: Path, work: Path, backend: str, scale: float, multiplier: int, preset: str
 ) -> dict[str, float]:
+    job = f"{backend}-{preset}"
     argv = [
-        "run", str(folder), "-o", str(work / f"{backend}.mp4"), "--job-dir", str(work / f"job-{backend}"),
+        "run", str(folder), "-o", str(work / f"{job}.mp4"), "--job-dir", str(work / f"job-{job}"),
         "--interpolator", backend, "--scale", str(scale), "--multiplier", str(multiplier),
         "--preset", preset, "--json",
     ]  # fmt: skip
@@ -123,7 +153,7 @@ def pipeline(
         raise SystemExit(f"pipeline failed: {done.stderr}")
     stats = json.loads(done.stderr.strip().splitlines()[-1])
     result = json.loads(done.stdout)
-    return {"wall": stats["wall"], "peak_mb": stats["peak_mb"], "frames_out": result["output_frames"]}
+    return {**stats, "frames_out": result["output_frames"]}
 
 
 def main() -> None:
@@ -133,7 +163,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--multiplier", type=int, default=4)
     parser.add_argument("--backends", default="flow,rife")
-    parser.add_argument("--preset", default="slow", help="x264 preset (the default setting is slow)")
+    parser.add_argument(
+        "--presets", default="slow,veryfast", help="x264 presets to measure (the default setting is slow)"
+    )
     parser.add_argument("--keep", type=Path, help="keep frames and videos in this folder")
     args = parser.parse_args()
 
@@ -141,7 +173,8 @@ def main() -> None:
 
     ready = available_backends()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    print(f"cpu cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}, preset {args.preset}")
+    cores = os.cpu_count() or 1
+    print(f"cpu cores {cores}, load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     for backend in args.backends.split(","):
         if ready.get(backend) != "ready":
             print(f"{backend}: skipped ({ready.get(backend)})")
@@ -151,19 +184,30 @@ def main() -> None:
         folder = work / f"frames-{count}"
         if not folder.is_dir():
             make_frames(folder, count, args.size)
-        alone = stages_alone(folder, backend, scale, args.multiplier, args.preset)
-        run = pipeline(folder, work, backend, scale, args.multiplier, args.preset)
-        total = alone["decode"] + alone["interpolate"] + alone["encode"]
-        overhead = run["wall"] / alone["interpolate"] - 1
+        clocks, outputs = decode_and_interpolate(folder, backend, scale, args.multiplier)
+        decode, interp = clocks["decode"], clocks["interpolate"]
         print(
-            f"{backend} (scale {scale}) {count} frames {args.size}² x{args.multiplier} "
-            f"-> {int(run['frames_out'])}: "
-            f"decode {alone['decode']:.1f} s, interpolate {alone['interpolate']:.1f} s, "
-            f"encode {alone['encode']:.1f} s (sum {total:.1f} s) | pipeline {run['wall']:.1f} s = "
-            f"{run['frames_out'] / run['wall']:.2f} frames/s, overhead over interpolation {overhead:+.0%}, "
-            f"peak RSS {run['peak_mb']:.0f} MB"
+            f"{backend} (scale {scale}) {count} frames {args.size}² x{args.multiplier} -> {len(outputs)}: "
+            f"decode alone {decode.wall:.1f} s (cpu {decode.cpu:.1f} s), "
+            f"interpolate alone {interp.wall:.1f} s "
+            f"(cpu {interp.cpu:.1f} s = {interp.cpu / interp.wall:.1f} cores busy)"
         )
-        sys.stdout.flush()
+        for preset in args.presets.split(","):
+            label = "default" if preset == "slow" else "fast" if preset in FAST_PRESETS else "other"
+            encode = encode_alone(outputs, preset)
+            run = pipeline(folder, work, backend, scale, args.multiplier, preset)
+            total = decode.wall + interp.wall + encode.wall
+            floor = (decode.cpu + interp.cpu + encode.cpu) / cores
+            print(
+                f"  preset {preset} ({label}): encode alone {encode.wall:.1f} s (cpu {encode.cpu:.1f} s); "
+                f"sum of stages {total:.1f} s; pipeline {run['wall']:.1f} s (cpu {run['cpu']:.1f} s) = "
+                f"{run['frames_out'] / run['wall']:.2f} frames/s, "
+                f"OVERHEAD over interpolation {run['wall'] / interp.wall - 1:+.0%} (target <= +15%); "
+                f"floor on {cores} cores {floor:.1f} s = {floor / interp.wall - 1:+.0%}; "
+                f"peak RSS {run['peak_mb']:.0f} MB"
+            )
+            sys.stdout.flush()
+        del outputs
     if args.keep is None:
         import shutil
 

@@ -123,3 +123,26 @@ def test_system_ffmpeg_can_be_configured(tmp_path: Path) -> None:
             w.write(frame)
         w.finish(2)
     assert _ffprobe(output)[0] == 2
+
+
+def _nice_of_every_thread(pid: int) -> set[int]:
+    values = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        values.add(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19: nice
+    return values
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_encoder_runs_nicer_than_the_job_in_all_its_threads(tmp_path: Path) -> None:
+    import os
+
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    settings = EncodeSettings(preset="ultrafast", nice=7)
+    with FrameWriter.open(
+        settings, tmp_path / "nice.mp4", width=64, height=48, fps=10, ffmpeg=resolve_ffmpeg()
+    ) as writer:
+        for frame in _frames(40):  # enough for the encoder to have started all its threads
+            writer.write(frame)
+        assert _nice_of_every_thread(writer.pid) == {min(19, own + 7)}
+        writer.finish(40)

@@ -44,6 +44,8 @@ def test_all_options_reach_the_command() -> None:
         unsharp="7:7:1.0:5:5:0.0",
         minterpolate=MinterpolateSettings(factor=2, mc_mode="aobmc", vsbmc=True, scd="none", search_param=96),
         faststart=False,
+        threads=3,
+        nice=0,
     )
     assert _cmd(settings, fps=12.5) == [
         "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
@@ -52,7 +54,7 @@ def test_all_options_reach_the_command() -> None:
         ":me=epzs:vsbmc=1:scd=none:search_param=96",
         "-c:v", "libx265", "-crf", "22", "-preset", "medium", "-tune", "grain",
         "-maxrate", "8000k", "-bufsize", "12000k", "-x265-params", "log-level=error", "-tag:v", "hvc1",
-        "-pix_fmt", "yuv444p", "-f", "mp4", "o.mp4",
+        "-threads", "3", "-pix_fmt", "yuv444p", "-f", "mp4", "o.mp4",
     ]  # fmt: skip
 
 

@@ -95,6 +95,10 @@ def _rate_control(settings: EncodeSettings) -> list[str]:
     return args
 
 
+def _threads(settings: EncodeSettings) -> list[str]:
+    return ["-threads", str(settings.threads)] if settings.threads else []
+
+
 def video_filters(settings: EncodeSettings, width: int, height: int, fps: float) -> list[str]:
     """Filters in order: pad odd sizes, unsharp, minterpolate."""
     filters: list[str] = []
@@ -139,7 +143,8 @@ def encode_command(
     )
     if chain:
         command += ["-vf", ",".join(chain)]
-    command += ["-c:v", settings.encoder, *_rate_control(settings), "-pix_fmt", settings.pix_fmt]
+    command += ["-c:v", settings.encoder, *_rate_control(settings), *_threads(settings)]
+    command += ["-pix_fmt", settings.pix_fmt]
     if container == "mp4" and (settings.faststart if faststart is None else faststart):
         command += ["-movflags", "+faststart"]
     command += ["-f", container, str(output)]
@@ -170,7 +175,8 @@ def concat_command(
         chain = video_filters(reencode, *size, fps)
         if chain:
             command += ["-vf", ",".join(chain)]
-        command += ["-c:v", reencode.encoder, *_rate_control(reencode), "-pix_fmt", reencode.pix_fmt]
+        command += ["-c:v", reencode.encoder, *_rate_control(reencode), *_threads(reencode)]
+        command += ["-pix_fmt", reencode.pix_fmt]
     if faststart:
         command += ["-movflags", "+faststart"]
     command += ["-f", "mp4", str(output)]
@@ -229,7 +235,9 @@ class FrameWriter:
     temporary file; :meth:`finish` closes stdin, waits, counts the frames and renames.
     """
 
-    def __init__(self, command: list[str], output: Path, *, width: int, height: int, ffmpeg: str) -> None:
+    def __init__(
+        self, command: list[str], output: Path, *, width: int, height: int, ffmpeg: str, nice: int = 0
+    ) -> None:
         self.output = output
         self.partial = Path(command[-1])
         self.command = command
@@ -244,6 +252,7 @@ class FrameWriter:
             )
         except OSError as exc:
             raise EncodeError(f"cannot start ffmpeg ({command[0]}): {exc}") from exc
+        lower_priority(self._proc.pid, nice)
         self._reader = threading.Thread(
             target=self._read_stderr, args=(self._proc.stderr,), name="ffmpeg-stderr", daemon=True
         )
@@ -273,7 +282,11 @@ class FrameWriter:
             container=container,
             filters=filters,
         )
-        return cls(command, output, width=width, height=height, ffmpeg=ffmpeg)
+        return cls(command, output, width=width, height=height, ffmpeg=ffmpeg, nice=settings.nice)
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
 
     def _read_stderr(self, stream: IO[bytes] | None) -> None:
         if stream is None:
@@ -343,6 +356,27 @@ class FrameWriter:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None or self._proc.poll() is None:
             self.abort()
+
+
+def lower_priority(pid: int, nice: int) -> None:
+    """Make process ``pid`` ``nice`` steps nicer than this one (Unix; a no-op elsewhere).
+
+    Called right after the start, before ffmpeg has frames to encode: the encoder threads it
+    starts later inherit the priority. Threads already running are lowered too (Linux lists
+    them in /proc), since a Linux priority belongs to one thread.
+    """
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    target = min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
+    try:
+        tasks = [int(name) for name in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        tasks = [pid]
+    for task in tasks:
+        try:
+            os.setpriority(os.PRIO_PROCESS, task, target)
+        except OSError as exc:  # it may have exited already; a priority is not worth failing for
+            log.debug("cannot lower the priority of ffmpeg task %d: %s", task, exc)
 
 
 def verify_and_rename(ffmpeg: str, partial: Path, final: Path, expected_frames: int | None) -> None:

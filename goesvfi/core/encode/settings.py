@@ -120,6 +120,19 @@ class EncodeSettings(BaseModel):
         None, description="Optional ffmpeg minterpolate post-filter (multiplies the frame rate)."
     )
     faststart: bool = Field(True, description="Move the MP4 index to the front (-movflags +faststart).")
+    threads: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Encoder threads (-threads); 0 lets the encoder choose (x264: 1.5 x cores).",
+    )
+    nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Run the encoding ffmpeg this much nicer (Unix priority) than the job, so a CPU "
+        "encoder never starves interpolation or the desktop; 0 = same priority. Output is unchanged.",
+    )
     ffmpeg_path: str | None = Field(
         None, description="A system ffmpeg to use instead of the bundled imageio-ffmpeg binary."
     )

@@ -66,7 +66,7 @@ class PipelineRequest:
             "scale": self.scale,
             "crop": self.crop.text if self.crop else None,
             "colour": self.colour,
-            "encode": self.encode.model_dump(mode="json"),
+            "encode": self.encode.model_dump(mode="json", exclude={"nice"}),  # nice: speed only
             "video": self.output is not None,
             "frames_out": str(self.frames_out.resolve()) if self.frames_out else None,
             "on_bad_frame": self.on_bad_frame,

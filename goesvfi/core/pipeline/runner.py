@@ -160,7 +160,7 @@ class _Run:
             command = self.segment_command(segment)
             writer = FrameWriter(
                 command, self.job.segment_path(segment.index), width=self.width, height=self.height,
-                ffmpeg=self.ffmpeg,
+                ffmpeg=self.ffmpeg, nice=self.request.encode.nice,
             )  # fmt: skip
         try:
 

@@ -117,14 +117,13 @@ def warp_pair_reduced(images: Tensor, flow: Tensor, factor: float) -> Tensor:
     n, _, h, w = flow.shape
     if k != factor or k < 4 or k % 2 or h % k or w % k:
         return _resize(warp_pair(images, flow), 1.0 / factor)
-    rows = (torch.arange(h // k, device=flow.device) * k + (k // 2 - 1)).repeat_interleave(2)
-    rows[1::2] += 1
-    cols = (torch.arange(w // k, device=flow.device) * k + (k // 2 - 1)).repeat_interleave(2)
-    cols[1::2] += 1
-    sub = flow.index_select(2, rows).index_select(3, cols)
-    base = _base_grid(h, w, flow).index_select(1, rows).index_select(2, cols)
-    hs, ws = sub.shape[2], sub.shape[3]
-    pairs = sub.reshape(n, 2, 2, hs, ws).permute(1, 0, 3, 4, 2).reshape(2 * n, hs, ws, 2)
+    hk, wk, first = h // k, w // k, k // 2 - 1
+    # (n, xy pairs, xy, rows, columns) -> (direction·n, rows, columns, xy), keeping only the
+    # two read rows and columns of every k x k cell: one strided copy.
+    taps = flow.view(n, 2, 2, hk, k, wk, k)[:, :, :, :, first : first + 2, :, first : first + 2]
+    pairs = taps.permute(1, 0, 3, 4, 5, 6, 2).reshape(2 * n, 2 * hk, 2 * wk, 2)
+    cells = _base_grid(h, w, flow).view(1, hk, k, wk, k, 2)[:, :, first : first + 2, :, first : first + 2]
+    base = cells.reshape(1, 2 * hk, 2 * wk, 2)
     norm = flow.new_tensor([2.0 / (w - 1.0), 2.0 / (h - 1.0)])
     grid = torch.addcmul(base, pairs, norm)
     sampled = F.grid_sample(

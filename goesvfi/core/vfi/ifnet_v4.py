@@ -19,8 +19,9 @@ The releases differ in ways that the weight file itself shows (:func:`detect_v4_
 - v4.10-4.13: the encoder is three convs with LeakyReLU and a transposed conv (3->32->32->32->8)
   as one ``nn.Sequential``; from v4.14 the same stack is a ``Head`` module (``cnn0``..``cnn3``),
   with 4 or 8 output channels (lite models: 4).
-- v4.22-4.24 pass 8 feature channels from block to block; v4.25-4.26 also add a fifth block and
-  need inputs padded to a multiple of 64.
+- v4.22-4.23 (and 4.22 lite) pass 8 feature channels from block to block (v4.24 does not);
+  v4.25-4.26 also add a fifth block and need inputs padded to a multiple of 64. v4.25 lite
+  runs its last block at another scale and is refused.
 """
 
 from __future__ import annotations
