@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         from goesvfi.core.config import load_settings, log_dir
-        from goesvfi.core.logs import setup_logging
+        from goesvfi.core.logs import correlation_scope, setup_logging
 
         settings = load_settings()
         debug_value: str | bool = True if debug else settings.debug
@@ -70,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_directory=log_dir() if settings.log_file else None,
         )
         args.settings = settings
-        result: int = args.func(args)
+        with correlation_scope():
+            log.debug("goesvfi %s %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))
+            result: int = args.func(args)
         return result
     except GoesVfiError as exc:
         if debug:

@@ -97,6 +97,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
+_OUTER_PACKAGES = ("cli", "gui", "viewmodels")
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(correlation_id)s] %(message)s"
 
 
@@ -114,7 +115,12 @@ def parse_debug(value: str | bool | None) -> list[str]:
         part = part.strip()
         if not part:
             continue
-        names.append(part if part.startswith(ROOT_LOGGER) else f"{ROOT_LOGGER}.core.{part}")
+        if part.startswith(ROOT_LOGGER):
+            names.append(part)
+        elif part.split(".")[0] in _OUTER_PACKAGES:
+            names.append(f"{ROOT_LOGGER}.{part}")
+        else:
+            names.append(f"{ROOT_LOGGER}.core.{part}")
     return names
 
 

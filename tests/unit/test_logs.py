@@ -117,6 +117,7 @@ def test_parse_debug_values() -> None:
     assert parse_debug("1") == ["goesvfi"]
     assert parse_debug("remote, cache,") == ["goesvfi.core.remote", "goesvfi.core.cache"]
     assert parse_debug("goesvfi.cli") == ["goesvfi.cli"]
+    assert parse_debug("cli,viewmodels.processing") == ["goesvfi.cli", "goesvfi.viewmodels.processing"]
 
 
 def test_rotating_file_in_log_folder(tmp_path: Path) -> None:
