@@ -146,3 +146,16 @@ def test_encoder_runs_nicer_than_the_job_in_all_its_threads(tmp_path: Path) -> N
             writer.write(frame)
         assert _nice_of_every_thread(writer.pid) == {min(19, own + 7)}
         writer.finish(40)
+
+
+def test_writing_after_finish_is_refused(tmp_path: Path) -> None:
+    settings = EncodeSettings(preset="ultrafast")
+    with FrameWriter.open(
+        settings, tmp_path / "done.mp4", width=64, height=48, fps=10, ffmpeg=resolve_ffmpeg()
+    ) as writer:
+        for frame in _frames(3):
+            writer.write(frame)
+        writer.finish(3)
+        with pytest.raises(EncodeError, match="already finished"):
+            writer.write(_frames(1)[0])
+    assert (tmp_path / "done.mp4").is_file()

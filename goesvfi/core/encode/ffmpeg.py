@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -24,6 +25,11 @@ import numpy as np
 
 from goesvfi.core.encode.errors import EncodeError, EncoderUnavailableError
 from goesvfi.core.encode.settings import EncodeSettings, fps_text
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +239,15 @@ class FrameWriter:
 
     Use as a context manager: leaving the block with an exception kills ffmpeg and removes the
     temporary file; :meth:`finish` closes stdin, waits, counts the frames and renames.
+
+    :meth:`write` queues the frame (at most :attr:`QUEUE_FRAMES` wait) and a feeder thread pushes
+    it into the pipe, so the caller goes on interpolating while ffmpeg takes the frame; a frame
+    must not be changed after it was written. An ffmpeg failure is raised by the next
+    :meth:`write` or by :meth:`finish`.
     """
+
+    QUEUE_FRAMES = 4
+    PIPE_BYTES = 1 << 20
 
     def __init__(
         self, command: list[str], output: Path, *, width: int, height: int, ffmpeg: str, nice: int = 0
@@ -253,10 +267,62 @@ class FrameWriter:
         except OSError as exc:
             raise EncodeError(f"cannot start ffmpeg ({command[0]}): {exc}") from exc
         lower_priority(self._proc.pid, nice)
+        self._widen_pipe()
         self._reader = threading.Thread(
             target=self._read_stderr, args=(self._proc.stderr,), name="ffmpeg-stderr", daemon=True
         )
         self._reader.start()
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=self.QUEUE_FRAMES)
+        self._feed_error: OSError | None = None
+        self._feeding = True
+        self._feeder = threading.Thread(target=self._feed, name="ffmpeg-feed", daemon=True)
+        self._feeder.start()
+
+    def _widen_pipe(self) -> None:
+        """A 1 MiB pipe (Linux) instead of 64 KiB: a frame crosses in a few wake-ups, not dozens."""
+        stdin = self._proc.stdin
+        setter = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+        if stdin is None or setter is None:
+            return
+        try:
+            fcntl.fcntl(stdin.fileno(), setter, self.PIPE_BYTES)
+        except OSError as exc:  # above /proc/sys/fs/pipe-max-size: keep the default
+            log.debug("cannot widen the ffmpeg pipe: %s", exc)
+
+    def _feed(self) -> None:
+        """Feeder thread: queued frames into ffmpeg's stdin until ``None``; keeps draining after an
+        error so :meth:`write` never blocks on a dead ffmpeg."""
+        stdin = self._proc.stdin
+        assert stdin is not None
+        while (frame := self._queue.get()) is not None:
+            if self._feed_error is not None:
+                continue
+            try:
+                stdin.write(frame.data)
+            except OSError as exc:  # BrokenPipeError included: ffmpeg stopped
+                self._feed_error = exc
+
+    def _stop_feeding(self, timeout_s: float | None = None) -> None:
+        """Let the feeder write what is queued and end; kill a hung ffmpeg after ``timeout_s``."""
+        if self._feeding:
+            self._feeding = False
+            self._queue.put(None)
+        self._feeder.join(timeout_s)
+        if self._feeder.is_alive():
+            self.abort()
+            raise EncodeError(f"ffmpeg stopped taking frames for {self.output.name}; it was stopped")
+
+    def _raise_feed_error(self) -> None:
+        """ffmpeg stopped taking frames: wait for it and raise with its stderr."""
+        self._stop_feeding()
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._reader.join(timeout=5)
+        self._discard()
+        raise EncodeError(
+            f"ffmpeg stopped while encoding {self.output.name}: {self.stderr_tail()}"
+        ) from self._feed_error
 
     @classmethod
     def open(
@@ -303,21 +369,18 @@ class FrameWriter:
                 f"frame {self.frames} is {frame.shape} {frame.dtype}; the encoder expects "
                 f"{self._size[1]}x{self._size[0]} RGB uint8"
             )
-        stdin = self._proc.stdin
-        assert stdin is not None
-        try:
-            stdin.write(np.ascontiguousarray(frame).data)
-        except (BrokenPipeError, OSError) as exc:
-            self._proc.wait()
-            self._reader.join(timeout=5)
-            self._discard()
-            raise EncodeError(
-                f"ffmpeg stopped while encoding {self.output.name}: {self.stderr_tail()}"
-            ) from exc
+        if self._feed_error is not None:
+            self._raise_feed_error()
+        if not self._feeding:
+            raise EncodeError(f"{self.output.name} is already finished; no more frames can be written")
+        self._queue.put(np.ascontiguousarray(frame))
         self.frames += 1
 
     def finish(self, expected_frames: int | None = None, timeout_s: float = 600.0) -> Path:
         """Close the stream, wait for ffmpeg, verify the frame count and rename into place."""
+        self._stop_feeding(timeout_s)
+        if self._feed_error is not None:
+            self._raise_feed_error()
         stdin = self._proc.stdin
         try:
             if stdin is not None:
@@ -341,6 +404,7 @@ class FrameWriter:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
+        self._stop_feeding()  # its writes fail now that ffmpeg is gone
         if self._proc.stdin is not None:
             with contextlib.suppress(OSError):
                 self._proc.stdin.close()

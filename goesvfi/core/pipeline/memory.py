@@ -14,12 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from goesvfi.core.encode.ffmpeg import FrameWriter
 from goesvfi.core.jobs.control import CancelToken
 
 log = logging.getLogger(__name__)
 
-WORKING_SET_FACTOR = 24
-"""Bytes of interpolator working memory per byte of one RGB frame (float copies, flows, pyramids)."""
+WORKING_SET_FACTOR = 24 + FrameWriter.QUEUE_FRAMES
+"""Bytes of working memory per byte of one RGB frame: the interpolator's (float copies, flows,
+pyramids) and the frames queued for ffmpeg."""
 
 
 @dataclass

@@ -85,26 +85,16 @@ def _base_grid(h: int, w: int, like: Tensor) -> Tensor:
     return base
 
 
-def warp(image: Tensor, flow: Tensor) -> Tensor:
-    """Backward bilinear warp (``out(x) = image(x + flow(x))``), border padding; ``flow`` has
-    2 channels (x, y) in pixels and the batch size of ``image``."""
-    _, _, h, w = flow.shape
-    norm = flow.new_tensor([2.0 / (w - 1.0), 2.0 / (h - 1.0)])
-    grid = torch.addcmul(_base_grid(h, w, flow), flow.permute(0, 2, 3, 1), norm)
-    return F.grid_sample(
-        image, grid.to(image.dtype), mode="bilinear", padding_mode="border", align_corners=True
-    )
-
-
 def warp_pair(images: Tensor, flow: Tensor) -> Tensor:
-    """Warp a batch of 2N images (frames 0, then frames 1) by the N x 4 bidirectional ``flow``
-    (t->0 in channels 0-1, t->1 in 2-3) with a single sampling call."""
+    """Backward bilinear warp (``out(x) = image(x + flow(x))``, border padding) of a batch of 2N
+    images (frames 0, then frames 1) by the N x 4 bidirectional ``flow`` in pixels (t->0 in
+    channels 0-1, t->1 in 2-3), with a single sampling call."""
     n, _, h, w = flow.shape
     pairs = flow.view(n, 2, 2, h, w).permute(1, 0, 3, 4, 2).reshape(2 * n, h, w, 2)
     norm = flow.new_tensor([2.0 / (w - 1.0), 2.0 / (h - 1.0)])
     grid = torch.addcmul(_base_grid(h, w, flow), pairs, norm)
     return F.grid_sample(
-        images, grid.to(images.dtype), mode="bilinear", padding_mode="border", align_corners=True
+        images.to(grid.dtype), grid, mode="bilinear", padding_mode="border", align_corners=True
     )
 
 
@@ -127,7 +117,7 @@ def warp_pair_reduced(images: Tensor, flow: Tensor, factor: float) -> Tensor:
     norm = flow.new_tensor([2.0 / (w - 1.0), 2.0 / (h - 1.0)])
     grid = torch.addcmul(base, pairs, norm)
     sampled = F.grid_sample(
-        images, grid.to(images.dtype), mode="bilinear", padding_mode="border", align_corners=True
+        images.to(grid.dtype), grid, mode="bilinear", padding_mode="border", align_corners=True
     )
     return F.avg_pool2d(sampled, 2)
 
@@ -175,9 +165,10 @@ class IFNet(nn.Module):
             )
             torch.cat((torch.cat((w0, w1, m, f), 1), torch.cat((w1, w0, -m, _swap(f)), 1)), 0, out=x)
             flows, masks = block(x)
-            # Plain (not channels-last) layout makes the full-size flow cheap to turn into grids.
-            flow_update = _resize(((flows[:n] + _swap(flows[n:])) * (s / 2)).contiguous(), s)
-            mask_update = _resize(((masks[:n] - masks[n:]) / 2).contiguous(), s)
+            # Plain (not channels-last) layout makes the full-size flow cheap to turn into grids;
+            # float32 keeps sampling positions exact when the convolutions ran in fp16 (CUDA).
+            flow_update = _resize(((flows[:n] + _swap(flows[n:])) * (s / 2)).float().contiguous(), s)
+            mask_update = _resize(((masks[:n] - masks[n:]) / 2).float().contiguous(), s)
             flow = flow_update if flow is None else flow + flow_update
             mask = mask_update if mask is None else mask + mask_update
             if index < 2:  # the next block sees the warped frames at its own resolution only

@@ -104,7 +104,7 @@ class IFBlockV4(nn.Module):
         Returns the flow update (4), mask (1) and carried features at full size."""
         if flow is not None:
             x = torch.cat((x, _resize(flow, 1.0 / scale) * (1.0 / scale)), 1)
-        out = _resize(self.lastconv(self.convblock(self.conv0(x))), scale)
+        out = _resize(self.lastconv(self.convblock(self.conv0(x))).float(), scale)  # fp32 flow
         return out[:, :4] * scale, out[:, 4:5], out[:, 5 : 5 + self.carry]
 
 
