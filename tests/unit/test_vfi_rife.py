@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,17 @@ def test_deterministic_and_dtype_preserved(rife: RifeInterpolator) -> None:
     assert first.dtype == np.uint8
     assert first.shape == (64, 96, 3)
     assert (first == rife.interpolate(f0, f1, [0.5])[0]).all()
+
+
+def test_read_only_frames_are_accepted_without_warning(rife: RifeInterpolator) -> None:
+    f0, f1 = cloud_frames(64, 96, [0, 1])
+    expected = rife.interpolate(f0, f1, [0.5])[0]
+    f0.flags.writeable = False
+    f1.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = rife.interpolate(f0, f1, [0.5])[0]
+    assert (got == expected).all()
 
 
 @needs_weights

@@ -156,3 +156,17 @@ def crossfade(frame0: np.ndarray, frame1: np.ndarray, t: float) -> np.ndarray:
     """Linear blend, the baseline every backend must beat; same dtype as ``frame0``."""
     mixed = as_float(frame0) * np.float32(1.0 - t) + as_float(frame1) * np.float32(t)
     return like(mixed, frame0)
+
+
+def pair_via_sequence(
+    backend: SequenceInterpolator, frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]
+) -> list[np.ndarray]:
+    """``interpolate`` for a sequence backend: run the pair as a two-frame sequence on the
+    smallest even grid holding every wanted time, and pick those frames."""
+    a, b = normalise_pair(frame0, frame1)
+    wanted = check_times(times)
+    if not wanted:
+        return []
+    n = grid_multiplier(wanted)
+    outputs = list(backend.interpolate_sequence([a, b], n))
+    return [outputs[round(t * n)] for t in wanted]

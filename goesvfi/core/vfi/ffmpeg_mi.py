@@ -19,10 +19,8 @@ import numpy as np
 from goesvfi.core.vfi.base import (
     FrameInputError,
     VfiError,
-    check_times,
-    grid_multiplier,
     like,
-    normalise_pair,
+    pair_via_sequence,
     to_rgb,
 )
 
@@ -54,13 +52,7 @@ class MinterpolateInterpolator:
         )
 
     def interpolate(self, frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]) -> list[np.ndarray]:
-        a, b = normalise_pair(frame0, frame1)
-        wanted = check_times(times)
-        if not wanted:
-            return []
-        n = grid_multiplier(wanted)
-        outputs = list(self.interpolate_sequence([a, b], n))
-        return [outputs[round(t * n)] for t in wanted]
+        return pair_via_sequence(self, frame0, frame1, times)
 
     def interpolate_sequence(self, frames: Sequence[np.ndarray], multiplier: int) -> Iterator[np.ndarray]:
         """All frames of the sequence with ``multiplier - 1`` made between each pair."""

@@ -26,10 +26,8 @@ from goesvfi.core.vfi.base import (
     BackendUnavailableError,
     FrameInputError,
     VfiError,
-    check_times,
-    grid_multiplier,
     like,
-    normalise_pair,
+    pair_via_sequence,
     to_rgb,
 )
 
@@ -89,13 +87,7 @@ class NcnnInterpolator:
         self.runs = 0
 
     def interpolate(self, frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]) -> list[np.ndarray]:
-        a, b = normalise_pair(frame0, frame1)
-        wanted = check_times(times)
-        if not wanted:
-            return []
-        n = grid_multiplier(wanted)
-        outputs = list(self.interpolate_sequence([a, b], n))
-        return [outputs[round(t * n)] for t in wanted]
+        return pair_via_sequence(self, frame0, frame1, times)
 
     def interpolate_sequence(self, frames: Sequence[np.ndarray], multiplier: int) -> Iterator[np.ndarray]:
         """All frames with ``multiplier - 1`` made between each pair; inputs pass through as given."""

@@ -246,11 +246,12 @@ class RifeInterpolator:
         """1x3xHxW float32 0..1 on the device, channels-last (a view of the HxWx3 pixels)."""
         import torch
 
+        array = np.ascontiguousarray(frame if frame.dtype == np.uint8 else as_float(frame))
+        if not array.flags.writeable:
+            array = array.copy()  # torch.from_numpy refuses read-only memory with a warning
+        pixels = torch.from_numpy(array).to(self.device)
         if frame.dtype == np.uint8:
-            pixels = torch.from_numpy(np.ascontiguousarray(frame)).to(self.device)
             pixels = pixels.to(torch.float32).mul_(1.0 / 255.0)
-        else:
-            pixels = torch.from_numpy(np.ascontiguousarray(as_float(frame))).to(self.device)
         return pixels.permute(2, 0, 1)[None]
 
     @staticmethod
