@@ -8,7 +8,7 @@ application offered (FACTS.md section 8); :func:`apply_profile` overlays one on 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,18 +27,10 @@ HARDWARE_ENCODERS = (
     "h264_amf",
     "hevc_amf",
 )
-X264_PRESETS = (
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-)
+Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"
+]
+X264_PRESETS: tuple[str, ...] = get_args(Preset)
 TUNES = {
     "libx264": ("film", "animation", "grain", "stillimage", "fastdecode", "zerolatency"),
     "libx265": ("animation", "grain", "psnr", "ssim", "fastdecode", "zerolatency"),
@@ -87,18 +79,7 @@ class EncodeSettings(BaseModel):
     crf: int = Field(
         18, ge=0, le=51, description="Constant quality (lower = better, bigger; 18 is visually lossless)."
     )
-    preset: Literal[
-        "ultrafast",
-        "superfast",
-        "veryfast",
-        "faster",
-        "fast",
-        "medium",
-        "slow",
-        "slower",
-        "veryslow",
-        "placebo",
-    ] = Field("slow", description="Speed/size trade-off of x264/x265 (slower = smaller file).")
+    preset: Preset = Field("slow", description="Speed/size trade-off of x264/x265 (slower = smaller file).")
     tune: str | None = Field(
         None, description="x264/x265 tuning: film, animation, grain, stillimage, fastdecode, ..."
     )
