@@ -17,7 +17,7 @@ the interpolation time, the encoder cannot be hidden on this machine). Figures o
 pass/fail: the machine may be shared. Usage::
 
     python bench/bench_pipeline.py [--frames 60] [--rife-frames 60] [--size 1024] [--multiplier 4]
-                                   [--backends flow,rife] [--presets slow,veryfast] [--keep DIR]
+                                   [--backends flow,rife] [--presets slow,ultrafast] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--multiplier", type=int, default=4)
     parser.add_argument("--backends", default="flow,rife")
     parser.add_argument(
-        "--presets", default="slow,veryfast", help="x264 presets to measure (the default setting is slow)"
+        "--presets", default="slow,ultrafast", help="x264 presets to measure (the default setting is slow)"
     )
     parser.add_argument("--keep", type=Path, help="keep frames and videos in this folder")
     args = parser.parse_args()

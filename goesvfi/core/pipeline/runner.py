@@ -114,11 +114,14 @@ class _Run:
         self._cached = (index, frame)
         return frame
 
-    def _between_frames(self) -> None:
+    def _between_frames(self, finisher: SegmentFinisher) -> None:
+        def pause() -> None:
+            # Settle the segment still finishing first: "paused" means nothing changes on disk.
+            finisher.wait()
+            self.reporter.save("paused", "paused with 'goesvfi jobs pause'")
+
         self.control.checkpoint(
-            self.cancel,
-            on_pause=lambda: self.reporter.save("paused", "paused with 'goesvfi jobs pause'"),
-            on_resume=lambda: self.reporter.save("running", ""),
+            self.cancel, on_pause=pause, on_resume=lambda: self.reporter.save("running", "")
         )
 
     def run_segments(self, todo: list[Segment], interpolate: Callable[..., list[np.ndarray]]) -> None:
@@ -174,13 +177,13 @@ class _Run:
                 self.reporter.frame_done()
 
             for pair in range(segment.first_pair, segment.last_pair):
-                self._between_frames()
+                self._between_frames(finisher)
                 frame0 = self._frame(prefetch, pair)
                 frame1 = self._frame(prefetch, pair + 1)
                 emit(frame0)
                 for middle in interpolate(frame0, frame1, self.times) if n > 1 else []:
                     emit(middle)
-                    self._between_frames()
+                    self._between_frames(finisher)
             if segment.is_last:
                 emit(self._frame(prefetch, segment.last_pair))
         except BaseException:
