@@ -168,3 +168,27 @@ def test_minterpolate_post_filter_runs_over_the_joined_video(tmp_path: Path) -> 
     assert stream["r_frame_rate"] == "24/1"
     assert stream["frames"] == result.output_frames
     assert result.output_frames > 7  # ffmpeg's minterpolate made frames on top of our 7
+
+
+def test_flow_pairs_run_two_at_once_give_the_same_frames_as_one_at_a_time(tmp_path: Path) -> None:
+    """threads=2 runs two flow pairs at once (one core each); threads=1 one pair: same pixels."""
+    make_frames(tmp_path / "in", 6, width=96, height=64)
+    outputs = {}
+    for threads in (1, 2):
+        request = PipelineRequest(
+            input_dir=tmp_path / "in",
+            output=None,
+            frames_out=tmp_path / f"png{threads}",
+            multiplier=3,
+            interpolator="flow",
+            threads=threads,
+            job_dir=tmp_path / f"job{threads}",
+            segment_frames=6,
+        )
+        result = run_pipeline(request)
+        assert result.output_frames == 16
+        outputs[threads] = [np.asarray(Image.open(p)) for p in sorted((tmp_path / f"png{threads}").iterdir())]
+    assert len(outputs[1]) == len(outputs[2]) == 16
+    for one, two in zip(outputs[1], outputs[2], strict=True):
+        assert np.array_equal(one, two)
+    assert any(not np.array_equal(outputs[1][k], outputs[1][k + 1]) for k in range(15))

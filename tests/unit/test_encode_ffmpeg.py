@@ -50,6 +50,30 @@ def test_writer_streams_frames_and_renames_only_when_verified(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
 
 
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv444p"])  # piped as yuv420p (OpenCV) / rgb24
+def test_colours_survive_either_piped_format(tmp_path: Path, pix_fmt: str) -> None:
+    """Flat colour patches come back as sent, whichever side converts RGB to YUV."""
+    ffmpeg = resolve_ffmpeg()
+    colours = [(255, 255, 255), (0, 0, 0), (200, 30, 40), (20, 180, 60), (30, 60, 220), (128, 128, 128)]
+    frame = np.zeros((48, 96, 3), np.uint8)
+    for k, colour in enumerate(colours):
+        frame[:24, 16 * k : 16 * (k + 1)] = colour
+        frame[24:, 16 * k : 16 * (k + 1)] = colours[-1 - k]
+    output = tmp_path / "patches.mp4"
+    settings = EncodeSettings(preset="ultrafast", crf=0 if pix_fmt == "yuv444p" else 1, pix_fmt=pix_fmt)
+    with FrameWriter.open(settings, output, width=96, height=48, fps=5, ffmpeg=ffmpeg) as w:
+        w.write(frame)
+        w.finish(1)
+    decoded = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(output), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    back = np.frombuffer(decoded, np.uint8).reshape(48, 96, 3).astype(int)
+    for k in range(len(colours)):  # inside each patch, away from edges chroma subsampling blurs
+        patch = back[4:20, 16 * k + 4 : 16 * k + 12]
+        assert np.abs(patch - frame[4, 16 * k + 4]).max() <= 3, (pix_fmt, colours[k], patch.mean((0, 1)))
+
+
 def test_odd_frames_are_padded_to_even_for_yuv420p(tmp_path: Path) -> None:
     ffmpeg = resolve_ffmpeg()
     output = tmp_path / "odd.mp4"

@@ -26,7 +26,7 @@ def _cmd(settings: EncodeSettings, width: int = 64, height: int = 48, fps: float
 def test_default_settings_give_exact_command() -> None:
     assert _cmd(EncodeSettings()) == [
         "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x48", "-framerate", "30", "-i", "-",
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "64x48", "-framerate", "30", "-i", "-",
         "-an", "-c:v", "libx264", "-crf", "18", "-preset", "slow", "-pix_fmt", "yuv420p",
         "-movflags", "+faststart", "-f", "mp4", "o.mp4",
     ]  # fmt: skip
@@ -61,6 +61,18 @@ def test_all_options_reach_the_command() -> None:
 def test_odd_size_is_padded_for_yuv420p_but_not_for_yuv444p() -> None:
     assert _cmd(EncodeSettings(), width=65, height=49)[16:18] == ["-vf", "pad=66:50:0:0"]
     assert "-vf" not in _cmd(EncodeSettings(pix_fmt="yuv444p"), width=65, height=49)
+
+
+@pytest.mark.parametrize(
+    ("pix_fmt", "width", "height", "piped"),
+    [("yuv420p", 64, 48, "yuv420p"), ("yuv420p", 65, 48, "rgb24"), ("yuv420p", 64, 49, "rgb24"),
+     ("yuv444p", 64, 48, "rgb24"), ("yuv420p10le", 64, 48, "rgb24")],
+)  # fmt: skip
+def test_frames_are_piped_as_yuv420p_only_when_that_is_the_even_sized_output(
+    pix_fmt: str, width: int, height: int, piped: str
+) -> None:
+    command = _cmd(EncodeSettings(pix_fmt=pix_fmt), width=width, height=height)  # type: ignore[arg-type]
+    assert command[command.index("-i") - 6 : command.index("-i") - 4] == ["-pix_fmt", piped]
 
 
 def test_bitrate_without_bufsize_uses_one_and_a_half_times() -> None:

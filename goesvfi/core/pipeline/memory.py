@@ -39,19 +39,29 @@ class MemoryBudget:
         available = int(psutil.virtual_memory().available)
         return cls(int(available * fraction), fraction, max_ahead)
 
-    def ahead_depth(self, frame_bytes: int, multiplier: int) -> int:
+    @staticmethod
+    def pair_bytes(frame_bytes: int, multiplier: int) -> int:
+        """Working memory of one pair being interpolated: its frames, in-between frames, flows."""
+        return frame_bytes * (WORKING_SET_FACTOR + multiplier + 2)
+
+    def pair_workers(self, frame_bytes: int, multiplier: int, wanted: int) -> int:
+        """How many pairs may be interpolated at once within the budget (1 to ``wanted``)."""
+        fits = self.limit_bytes // max(1, self.pair_bytes(frame_bytes, multiplier))
+        return int(max(1, min(wanted, fits)))
+
+    def ahead_depth(self, frame_bytes: int, multiplier: int, workers: int = 1) -> int:
         """How many decoded frames may wait in the queue now (at least 1)."""
         import psutil
 
         available = int(psutil.virtual_memory().available * self.fraction)
         budget = min(self.limit_bytes, available)
-        fixed = frame_bytes * (WORKING_SET_FACTOR + multiplier + 2)
+        fixed = self.pair_bytes(frame_bytes, multiplier) * workers
         depth = (budget - fixed) // max(1, frame_bytes)
         return int(max(1, min(self.max_ahead, depth)))
 
     def check_fits(self, frame_bytes: int, multiplier: int) -> str | None:
         """A warning when one pair's working set alone exceeds the budget (the job still runs)."""
-        need = frame_bytes * (WORKING_SET_FACTOR + multiplier + 3)
+        need = self.pair_bytes(frame_bytes, multiplier) + frame_bytes
         if need > self.limit_bytes:
             return (
                 f"one frame pair needs about {need / 2**20:.0f} MB but the memory budget is "

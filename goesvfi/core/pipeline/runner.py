@@ -1,7 +1,8 @@
 """Run the main job: frames → crop → colour → interpolate → encode, checkpointed by segment.
 
 Three things run at once: a decode-ahead thread reads and prepares the next input frames, the
-calling thread interpolates, and ffmpeg encodes in its own process from a pipe. Each segment
+pairs are interpolated (several at once in worker threads for flow, see
+:mod:`goesvfi.core.pipeline.pairs`), and ffmpeg encodes in its own process from a pipe. Each segment
 (a fixed block of input pairs, see :mod:`goesvfi.core.jobs.checkpoint`) becomes one verified
 MPEG-TS file in the job folder; at the end the segments are joined by stream copy into the MP4.
 """
@@ -13,7 +14,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from goesvfi.core.jobs.progress import ProgressCallback, ProgressEvent
 from goesvfi.core.pipeline.commands import default_job_dir, join_command, make_source, segment_command
 from goesvfi.core.pipeline.frames import discover_frames, inspect_frames
 from goesvfi.core.pipeline.memory import MemoryBudget, Prefetcher
+from goesvfi.core.pipeline.pairs import MAX_WORKERS, PARALLEL_BACKENDS, PairInterpolation, interpolated_pairs
 from goesvfi.core.pipeline.plan import PipelineRequest, PipelineResult, Segment, SegmentPlan
 from goesvfi.core.pipeline.reporting import JobReporter, SegmentFinisher
 from goesvfi.core.pipeline.source import FrameSource
@@ -51,6 +53,12 @@ def resolve_interpolator(name: str) -> str:
     from goesvfi.core.vfi import best_available
 
     return best_available() if name == "auto" else name
+
+
+def _create_interpolator(name: str, options: dict[str, Any]) -> Any:
+    from goesvfi.core.vfi import create_interpolator
+
+    return create_interpolator(name, **options)
 
 
 def _interpolator_options(name: str, request: PipelineRequest) -> dict[str, Any]:
@@ -101,6 +109,8 @@ class _Run:
         self.control = ControlFile(job.path)
         self.width, self.height = source.output_size()
         self.times = [k / plan.multiplier for k in range(1, plan.multiplier)]
+        self.budget = MemoryBudget.from_system(request.memory_fraction)
+        self.frame_bytes = self.width * self.height * 3
         self._cached: tuple[int, np.ndarray] | None = None
 
     def segment_command(self, segment: Segment) -> list[str]:
@@ -124,36 +134,46 @@ class _Run:
             self.cancel, on_pause=pause, on_resume=lambda: self.reporter.save("running", "")
         )
 
-    def run_segments(self, todo: list[Segment], interpolate: Callable[..., list[np.ndarray]]) -> None:
+    def pair_workers(self, backend: str) -> int:
+        """Pairs interpolated at once: ``threads`` (0 = the cores) for flow, within the budget."""
+        if backend not in PARALLEL_BACKENDS:
+            return 1
+        wanted = min(MAX_WORKERS, self.request.threads or os.cpu_count() or 1)
+        return self.budget.pair_workers(self.frame_bytes, self.plan.multiplier, wanted)
+
+    def run_segments(self, todo: list[Segment], interpolation: PairInterpolation) -> None:
         needed = sorted({i for segment in todo for i in segment.frame_indexes()})
-        budget = MemoryBudget.from_system(self.request.memory_fraction)
-        frame_bytes = self.width * self.height * 3
+        budget, frame_bytes = self.budget, self.frame_bytes
         warning = budget.check_fits(frame_bytes, self.plan.multiplier)
         if warning:
             log.warning("%s", warning)
         prefetch = Prefetcher(
             needed,
             self.source.load,
-            lambda: budget.ahead_depth(frame_bytes, self.plan.multiplier),
+            lambda: budget.ahead_depth(frame_bytes, self.plan.multiplier, interpolation.workers),
             self.cancel,
+        )
+        pairs = [pair for segment in todo for pair in range(segment.first_pair, segment.last_pair)]
+        ready = interpolated_pairs(
+            pairs, lambda index: self._frame(prefetch, index), interpolation, self.times
         )
         finisher = SegmentFinisher(self.reporter)
         try:
             for segment in todo:
-                self._run_segment(segment, prefetch, interpolate, finisher)
+                self._run_segment(segment, ready, finisher)
             finisher.wait()
         except BaseException:
             with contextlib.suppress(Exception):  # keep a segment that was already fully written
                 finisher.wait()
             raise
         finally:
+            ready.close()
             prefetch.close()
 
     def _run_segment(
         self,
         segment: Segment,
-        prefetch: Prefetcher,
-        interpolate: Callable[..., list[np.ndarray]],
+        ready: Iterator[tuple[int, np.ndarray, np.ndarray, list[np.ndarray]]],
         finisher: SegmentFinisher,
     ) -> None:
         n = self.plan.multiplier
@@ -176,16 +196,17 @@ class _Run:
                 out_index += 1
                 self.reporter.frame_done()
 
-            for pair in range(segment.first_pair, segment.last_pair):
+            last = None
+            for _ in range(segment.first_pair, segment.last_pair):
                 self._between_frames(finisher)
-                frame0 = self._frame(prefetch, pair)
-                frame1 = self._frame(prefetch, pair + 1)
+                _pair, frame0, last, middles = next(ready)
                 emit(frame0)
-                for middle in interpolate(frame0, frame1, self.times) if n > 1 else []:
+                for middle in middles:
                     emit(middle)
                     self._between_frames(finisher)
             if segment.is_last:
-                emit(self._frame(prefetch, segment.last_pair))
+                assert last is not None  # a segment holds at least one pair
+                emit(last)
         except BaseException:
             if writer is not None:
                 writer.abort()
@@ -202,22 +223,20 @@ class _Run:
     ) -> int:
         """Make the unfinished segments and join them; return the output's frame count."""
         request, ffmpeg = self.request, self.ffmpeg
-        interpolator = None
+        interpolation = PairInterpolation(None)
         try:
             if todo and request.multiplier > 1:
                 options = _interpolator_options(backend, request)
-                if factory is not None:
-                    interpolator = factory(backend, options)
-                else:
-                    from goesvfi.core.vfi import create_interpolator
-
-                    interpolator = create_interpolator(backend, **options)
+                workers = self.pair_workers(backend)
+                if workers > 1:  # one core per pair: see goesvfi.core.pipeline.pairs
+                    options = {**options, "threads": 1}
+                make = factory or _create_interpolator
+                interpolation = PairInterpolation(lambda: make(backend, options), workers)
+                log.debug("interpolating with %s, %d pair(s) at once", backend, interpolation.workers)
             stage("interpolate", 0, len(todo))
-            interpolate = interpolator.interpolate if interpolator is not None else (lambda *a: [])
-            self.run_segments(todo, interpolate)
+            self.run_segments(todo, interpolation)
         finally:
-            if interpolator is not None:
-                interpolator.close()
+            interpolation.close()
         if ffmpeg is None or request.output is None:
             return self.plan.output_frames
         if already_done:
@@ -320,7 +339,8 @@ def run_pipeline(
     :class:`CancelledByUser` (exit 130/143) after checkpointing when cancelled.
 
     ``interpolator_factory(name, options)`` replaces :func:`goesvfi.core.vfi.create_interpolator`
-    (the GUI passes a cached model this way).
+    (the GUI passes a cached model this way). For flow it is called once per worker thread, and
+    each call must return its own instance (see :mod:`goesvfi.core.pipeline.pairs`).
     """
     started = time.monotonic()
     request.check()
