@@ -21,31 +21,54 @@ def test_budget_gives_at_least_one_and_at_most_max_ahead() -> None:
     assert "memory budget" in warning
 
 
-def test_prefetcher_keeps_at_most_depth_frames_waiting() -> None:
+@pytest.mark.parametrize("workers", [1, 3])
+def test_prefetcher_keeps_at_most_depth_frames_waiting(workers: int) -> None:
     loaded: list[int] = []
+    threads: set[int] = set()
 
     def load(index: int) -> np.ndarray:
         loaded.append(index)
+        threads.add(threading.get_ident())
         return np.full((4, 4, 3), index, np.uint8)
 
-    prefetch = Prefetcher(range(50), load, lambda: 3, CancelToken())
+    prefetch = Prefetcher(range(50), load, lambda: 3, CancelToken(), workers=workers)
     try:
         for index in range(50):
             assert int(prefetch.get(index)[0, 0, 0]) == index
             assert len(loaded) <= index + 1 + 3
     finally:
         prefetch.close()
-    assert loaded == list(range(50))
+    assert sorted(loaded) == list(range(50))
     assert prefetch.peak_waiting <= 3
+    assert threading.get_ident() not in threads
 
 
-def test_loader_errors_surface_at_their_frame() -> None:
+def test_several_loaders_work_at_once() -> None:
+    """Frame 0's load waits until frame 1 is loaded: only possible with two loader threads."""
+    second = threading.Event()
+
+    def load(index: int) -> np.ndarray:
+        if index == 0:
+            assert second.wait(30), "frame 1 was not loaded beside frame 0"
+        if index == 1:
+            second.set()
+        return np.full((2, 2, 3), index, np.uint8)
+
+    prefetch = Prefetcher(range(4), load, lambda: 4, CancelToken(), workers=2)
+    try:
+        assert [int(prefetch.get(i)[0, 0, 0]) for i in range(4)] == [0, 1, 2, 3]
+    finally:
+        prefetch.close()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_loader_errors_surface_at_their_frame(workers: int) -> None:
     def load(index: int) -> np.ndarray:
         if index == 2:
             raise ValueError("frame 2 is broken")
         return np.zeros((2, 2, 3), np.uint8)
 
-    prefetch = Prefetcher(range(5), load, lambda: 2, CancelToken())
+    prefetch = Prefetcher(range(5), load, lambda: 2, CancelToken(), workers=workers)
     try:
         prefetch.get(0)
         prefetch.get(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -183,3 +184,15 @@ def test_writing_after_finish_is_refused(tmp_path: Path) -> None:
         with pytest.raises(EncodeError, match="already finished"):
             writer.write(_frames(1)[0])
     assert (tmp_path / "done.mp4").is_file()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_crashing_ffmpeg_build_is_named_not_the_video(tmp_path: Path) -> None:
+    """Some static ffmpeg builds crash reading MPEG-TS: the message points at the build."""
+    broken = tmp_path / "ffmpeg"
+    broken.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    broken.chmod(0o755)
+    video = tmp_path / "segment.ts"
+    video.write_bytes(b"\x47" * 188)
+    with pytest.raises(EncodeError, match=r"crashed \(signal 11\) reading segment.ts; set encode"):
+        count_frames(str(broken), video)

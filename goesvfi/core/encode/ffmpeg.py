@@ -217,6 +217,11 @@ def count_frames(ffmpeg: str, path: Path, timeout_s: float = PROBE_TIMEOUT_S) ->
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired as exc:
         raise EncodeError(f"checking {path.name} took longer than {timeout_s:.0f} s") from exc
+    if result.returncode < 0:  # killed by a signal: a broken ffmpeg build, not a broken video
+        raise EncodeError(
+            f"ffmpeg ({ffmpeg}) crashed (signal {-result.returncode}) reading {path.name}; "
+            "set encode.ffmpeg_path to another ffmpeg build, or unset it to use the bundled one"
+        )
     if result.returncode != 0:
         raise EncodeError(f"{path.name} is not a readable video: {_tail(result.stderr)}")
     counts = re.findall(r"^frame=(\d+)", result.stdout, flags=re.MULTILINE)

@@ -72,10 +72,12 @@ class MemoryBudget:
 
 
 class Prefetcher:
-    """Loads frames in a background thread, in order, keeping at most ``depth()`` waiting.
+    """Loads frames in ``workers`` background threads, in order, keeping at most about
+    ``depth()`` waiting.
 
     :meth:`get` returns frames in the order of ``indexes``; an error in the loader is raised
-    from :meth:`get` at the frame where it happened.
+    from :meth:`get` at the frame where it happened. Use several workers only when ``load`` is
+    safe to call from several threads at once (see ``FrameSource.thread_safe``).
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class Prefetcher:
         load: Callable[[int], np.ndarray],
         depth: Callable[[], int],
         cancel: CancelToken,
+        workers: int = 1,
     ) -> None:
         self._indexes = list(indexes)
         self._load = load
@@ -92,33 +95,47 @@ class Prefetcher:
         self._ready: dict[int, np.ndarray | BaseException] = {}
         self._cond = threading.Condition()
         self._closed = False
+        self._failed = False
+        self._next = 0
+        self._loading = 0
         self.peak_waiting = 0
-        self._thread = threading.Thread(target=self._run, name="decode-ahead", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"decode-ahead-{k}", daemon=True)
+            for k in range(max(1, workers))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _claim(self) -> int | None:
+        """The next index to load, once there is room; None when done, closed or failed."""
+        with self._cond:
+            while not self._closed and len(self._ready) + self._loading >= self._depth():
+                self._cond.wait(timeout=0.5)
+            if self._closed or self._failed or self._next >= len(self._indexes):
+                return None
+            index = self._indexes[self._next]
+            self._next += 1
+            self._loading += 1
+            return index
 
     def _run(self) -> None:
-        for index in self._indexes:
-            with self._cond:
-                while not self._closed and len(self._ready) >= self._depth():
-                    self._cond.wait(timeout=0.5)
-                if self._closed:
-                    return
+        while (index := self._claim()) is not None:
             item: np.ndarray | BaseException
             try:
                 item = self._load(index)
             except BaseException as exc:  # noqa: BLE001 - raised again in the consumer's thread
                 item = exc
             with self._cond:
+                self._loading -= 1
                 self._ready[index] = item
+                self._failed = self._failed or isinstance(item, BaseException)
                 self.peak_waiting = max(self.peak_waiting, len(self._ready))
                 self._cond.notify_all()
-            if isinstance(item, BaseException):
-                return
 
     def get(self, index: int) -> np.ndarray:
         with self._cond:
             while index not in self._ready:
-                if self._cancel.cancelled or not self._thread.is_alive():
+                if self._cancel.cancelled or not any(t.is_alive() for t in self._threads):
                     break
                 self._cond.wait(timeout=0.2)
             item = self._ready.pop(index, None)
@@ -135,4 +152,5 @@ class Prefetcher:
             self._closed = True
             self._ready.clear()
             self._cond.notify_all()
-        self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)

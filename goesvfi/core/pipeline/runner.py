@@ -152,6 +152,7 @@ class _Run:
             self.source.load,
             lambda: budget.ahead_depth(frame_bytes, self.plan.multiplier, interpolation.workers),
             self.cancel,
+            workers=min(4, max(1, (os.cpu_count() or 1) // 4)) if self.source.thread_safe else 1,
         )
         pairs = [pair for segment in todo for pair in range(segment.first_pair, segment.last_pair)]
         ready = interpolated_pairs(

@@ -53,6 +53,11 @@ class FrameSource:
                 None,
             )
 
+    @property
+    def thread_safe(self) -> bool:
+        """Frames may be loaded from several threads at once: plain images, nothing rendered."""
+        return self.colour == "none" and not any(f.is_netcdf for f in self.frames)
+
     def raw_size(self) -> tuple[int, int]:
         """Width and height of the frames before cropping (renders the first frame if needed)."""
         if self._reference is None:
