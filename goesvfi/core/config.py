@@ -174,7 +174,12 @@ class VfiSettings(BaseModel):
     """Frame interpolation."""
 
     backend: str = Field("auto", description="Interpolator: auto, rife, flow, ncnn or ffmpeg.")
-    threads: int = Field(0, ge=0, le=256, description="CPU threads for torch (0 = all cores).")
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="CPU threads: torch threads for rife, pairs at once for flow (0 = all cores).",
+    )
     models_dir: Path | None = Field(None, description="Folder with installed RIFE models.")
     rife_model: str = Field(
         "rife-hdv3",
