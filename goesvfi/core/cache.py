@@ -22,6 +22,7 @@ import marshal
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +105,7 @@ class ScanCache:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             version = self._read_version(conn)
             if version != INDEX_VERSION:
@@ -113,6 +114,23 @@ class ScanCache:
             conn.close()
             raise
         return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch a new database to WAL. The switch needs the file to itself and SQLite answers
+        "locked" at once, without waiting, while another connection reads it (several threads
+        opening a fresh cache together): retry until ``busy_timeout_s``."""
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        deadline = time.monotonic() + self.busy_timeout_s
+        with self._lock:  # this process's threads switch one at a time
+            while True:
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() >= deadline:
+                        raise
+                time.sleep(0.01)
 
     @staticmethod
     def _read_version(conn: sqlite3.Connection) -> str | None:
