@@ -21,8 +21,6 @@ import numpy as np
 PARALLEL_BACKENDS = ("flow",)
 MAX_WORKERS = 8
 
-Interpolate = Callable[[np.ndarray, np.ndarray, Sequence[float]], list[np.ndarray]]
-
 
 class _Later:
     """A pair computed in the caller's thread when its result is asked for."""
