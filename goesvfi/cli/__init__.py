@@ -17,7 +17,9 @@ import traceback
 from collections.abc import Sequence
 
 from goesvfi import __version__
+from goesvfi.cli import gui
 from goesvfi.cli.common import OneLineParser, common_options
+from goesvfi.cli.errors import cli_message
 from goesvfi.core.errors import GoesVfiError
 
 SUBCOMMANDS: tuple[str, ...] = (
@@ -31,6 +33,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "goesvfi.cli.demo",
     "goesvfi.cli.fetch",
     "goesvfi.cli.doctor",
+    "goesvfi.cli.gui",
+    "goesvfi.cli.install_desktop",
 )
 
 log = logging.getLogger("goesvfi.cli")
@@ -54,13 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
-    if not getattr(args, "func", None):
-        parser.print_help()
+    if not getattr(args, "func", None) and not gui.open_by_default(args):
+        parser.print_help()  # plain `goesvfi` with no display: the help
         return 0
     try:
         from goesvfi.core.config import load_settings, log_dir
         from goesvfi.core.logs import correlation_scope, setup_logging
 
+        setup_logging(debug=True if debug else None)  # until the settings say more: warnings reading them
         settings = load_settings()
         debug_value: str | bool = True if debug else settings.debug
         debug = debug or bool(settings.debug and settings.debug != "0")
@@ -68,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             debug=debug_value,
             json_format=settings.log_json,
             log_directory=log_dir() if settings.log_file else None,
+            extra_file=getattr(args, "job_log", None),  # 'run --detach' gives its child a job log
         )
         args.settings = settings
         with correlation_scope():
@@ -77,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GoesVfiError as exc:
         if debug:
             traceback.print_exc()
-        print(f"goesvfi: error: {exc}", file=sys.stderr)
+        print(f"goesvfi: error: {cli_message(exc, getattr(args, 'flag_names', None))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("goesvfi: interrupted", file=sys.stderr)
@@ -87,13 +93,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps interpreter shutdown quiet
         return 0
-    except Exception as exc:
-        log.exception("internal error")
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line here, the traceback in the log file
+        _log_to_files("internal error", exc)
         if debug:
             traceback.print_exc()
-        print(
-            f"goesvfi: internal error: {type(exc).__name__}: {exc} "
-            "(run again with --debug for the traceback, and please report it)",
-            file=sys.stderr,
-        )
+        where = "the traceback is above" if debug else "run again with --debug for the traceback"
+        text = " ".join(str(exc).split())
+        print(f"goesvfi: internal error: {type(exc).__name__}: {text} ({where}, and please report it)",
+              file=sys.stderr)  # fmt: skip
         return 1
+
+
+def _log_to_files(message: str, exc: BaseException) -> None:
+    """Write ``message`` with the traceback to the log files only: the terminal gets one line."""
+    record = log.makeRecord(
+        log.name, logging.ERROR, __file__, 0, message, (), (type(exc), exc, exc.__traceback__)
+    )
+    for handler in logging.getLogger("goesvfi").handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)

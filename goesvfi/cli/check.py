@@ -1,7 +1,9 @@
 """``goesvfi check``: report missing, duplicate and unreadable frames in a folder.
 
 ``goesvfi check DIR [--start ISO8601] [--end ISO8601] [--interval MINUTES|auto]
-[--tolerance SECONDS] [--recursive] [--satellite NAME] [--json] [--csv FILE]``
+[--tolerance SECONDS] [--recursive] [--satellite NAME] [--ext EXT] [--json] [--csv FILE]``
+
+Each file format is its own series: the most common one is checked unless ``--ext`` names one.
 
 Exit 0 when the scan ran (gaps or not); 2 with one line on stderr for a bad argument or an
 unusable folder.
@@ -46,10 +48,15 @@ def register(subparsers: Any) -> None:
         metavar="NAME",
         help="only count files whose name names this satellite (GOES-19, east, west...)",
     )
+    parser.add_argument(
+        "--ext",
+        metavar="EXT",
+        help="check the files of this format (png, tif, jpg, nc...); default: the most common format",
+    )
     parser.add_argument("--csv", metavar="FILE", type=Path, help="write one row per expected time")
     parser.add_argument("--no-cache", action="store_true", help="do not use or update the file index")
     add_json_flag(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, flag_names={"ext": "--ext"})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         satellite=args.satellite,
         use_cache=not args.no_cache,
         settings=args.settings.scan,
+        ext=args.ext,
     )
     if args.csv is not None:
         report.write_csv(args.csv)

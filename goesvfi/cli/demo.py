@@ -35,19 +35,19 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from goesvfi.cli.run import ProgressBar
-    from goesvfi.core.encode import EncodeSettings
-    from goesvfi.core.pipeline import PipelineRequest, run_pipeline
+    from goesvfi.core.pipeline import build_pipeline_request, run_pipeline, settings_with
     from goesvfi.core.render.synthetic import write_sequence
     from goesvfi.core.vfi import available_backends, best_available
 
-    configured = args.settings.vfi.backend
-    backend = best_available() if configured == "auto" else configured
+    vfi = args.settings.vfi
+    configured = vfi.backend
+    backend = best_available(vfi.models_dir, vfi.rife_model) if configured == "auto" else configured
     if configured != "auto":
         reason = "set in settings vfi.backend"
     elif backend == "rife":
         reason = "RIFE weights installed"
     else:
-        reason = f"rife: {available_backends()['rife']}"
+        reason = f"rife: {available_backends(vfi)['rife']}"
     say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="goesvfi-demo-") as tmp:
@@ -56,18 +56,19 @@ def run(args: argparse.Namespace) -> int:
         say(f"writing {FRAMES} synthetic GOES-19 ABI Band 13 files ({SHAPE[1]}x{SHAPE[0]}) ...")
         write_sequence(folder, FRAMES, shape=SHAPE, product="ABI-L1b-RadC", band=13, satellite=19)
         say(f"interpolating with {backend} ({reason})")
-        request = PipelineRequest(
-            input_dir=folder,
-            output=args.output,
-            fps=FPS,
-            multiplier=MULTIPLIER,
-            interpolator=backend,
-            colour="native",
-            encode=EncodeSettings(preset="medium", crf=20),
-            job_dir=Path(tmp) / "job",
-            threads=args.settings.vfi.threads,
-            models_dir=args.settings.vfi.models_dir,
-            render=args.settings.render,
+        settings = settings_with(
+            args.settings,
+            {
+                "pipeline.fps": FPS,
+                "pipeline.multiplier": MULTIPLIER,
+                "pipeline.colour": "native",
+                "vfi.backend": backend,
+                "encode.preset": "medium",
+                "encode.crf": 20,
+            },
+        )
+        request = build_pipeline_request(
+            settings, input_dir=folder, output=args.output, job_dir=Path(tmp) / "job"
         )
         bar = None if args.json else ProgressBar()
         result = run_pipeline(request, progress=bar)

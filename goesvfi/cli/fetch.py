@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import signal
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from goesvfi.cli.common import add_json_flag, common_options, emit_json, iso_utc, parse_time_arg
 from goesvfi.core.errors import UserInputError
-from goesvfi.core.jobs.control import CancelToken
+from goesvfi.core.jobs.control import CancelToken, signal_handlers
 from goesvfi.core.jobs.progress import ProgressEvent
 
 SOURCES = ("auto", "s3", "cdn", "s3,cdn", "cdn,s3")
@@ -59,83 +56,61 @@ def register(subparsers: Any) -> None:
         "--render", action="store_true", help="render the fetched files to PNG (see goesvfi render)"
     )
     after.add_argument(
-        "--colour", "--color", default="grey", metavar="TABLE",
+        "--colour",
+        "--color",
+        default="grey",
+        metavar="TABLE",
         help="colour table for --render: grey, ir-colour, native, sanchez or GRADIENT.json",
     )
     after.add_argument(
-        "--render-out", type=Path, default=None, metavar="DIR",
+        "--render-out",
+        type=Path,
+        default=None,
+        metavar="DIR",
         help="folder for the rendered PNGs (default: DEST/png)",
     )
     add_json_flag(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, flag_names=FLAG_NAMES)
+
+
+# Flag -> settings key: the flags given are laid over the remote settings (core settings_with).
+FLAG_KEYS: dict[str, str] = {
+    name: f"remote.{name}"
+    for name in ("source", "s3_endpoint", "cdn_base", "concurrency", "retries", "max_rate")
+}
+# Request fields and settings keys -> this command's flags (error messages).
+FLAG_NAMES: dict[str, str] = {
+    **{key: "--" + flag.replace("_", "-") for flag, key in FLAG_KEYS.items()},
+    **{
+        name: f"--{name}" for name in ("satellite", "product", "band", "meso", "start", "end", "dest", "fill")
+    },
+    "follow": "--follow",
+    "colour": "--colour",
+}
 
 
 def _remote_settings(args: argparse.Namespace) -> Any:
-    from pydantic import ValidationError
+    from goesvfi.core.config import settings_with
 
-    from goesvfi.core.remote import FetchInputError
-
-    flags = {
-        "source": args.source,
-        "s3_endpoint": args.s3_endpoint,
-        "cdn_base": args.cdn_base,
-        "concurrency": args.concurrency,
-        "retries": args.retries,
-        "max_rate": args.max_rate,
-    }
-    given = {key: value for key, value in flags.items() if value is not None}
-    try:
-        return args.settings.remote.model_validate({**args.settings.remote.model_dump(), **given})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        flag = "--" + str(first["loc"][0]).replace("_", "-")
-        raise FetchInputError(f"{flag}: {first['msg']}") from None
+    given = {key: getattr(args, flag) for flag, key in FLAG_KEYS.items()}
+    return settings_with(args.settings, given).remote
 
 
 def _request(args: argparse.Namespace, remote: Any) -> Any:
-    from goesvfi.core.remote import FetchRequest
-    from goesvfi.core.remote.fill import fill_request
+    from goesvfi.core.remote.build import build_fetch_request
 
-    start = parse_time_arg(args.start, "--start") if args.start else None
-    end = parse_time_arg(args.end, "--end") if args.end else None
-    if args.fill:
-        if args.follow:
-            raise UserInputError("--follow keeps --dest up to date; it cannot be combined with --fill")
-        if args.dest and args.dest.resolve() != args.fill.resolve():
-            raise UserInputError("--fill writes into the folder it fills; leave out --dest")
-        return fill_request(
-            args.fill,
-            satellite=args.satellite,
-            product=args.product,
-            band=args.band,
-            start=start,
-            end=end,
-            settings=remote,
-        )
-    if args.dest is None:
-        raise UserInputError("give --dest DIR (or --fill DIR)")
-    if not args.follow and (start is None or end is None):
-        raise UserInputError("give --start and --end (or --fill DIR, or --follow)")
-    return FetchRequest(
-        args.satellite or "east",
-        args.product or "ABI-L1b-RadC",
-        13 if args.band is None else args.band,
-        args.dest,
-        start=start,
-        end=end,
+    return build_fetch_request(
+        remote,
+        dest=args.dest,
+        start=parse_time_arg(args.start, "--start") if args.start else None,
+        end=parse_time_arg(args.end, "--end") if args.end else None,
+        satellite=args.satellite,
+        product=args.product,
+        band=args.band,
         meso=args.meso,
-        settings=remote,
+        fill=args.fill,
+        follow=args.follow,
     )
-
-
-@contextlib.contextmanager
-def _sigint_cancels(token: CancelToken) -> Iterator[None]:
-    """Ctrl+C cancels ``token`` (cleanly) instead of raising KeyboardInterrupt mid-write."""
-    previous = signal.signal(signal.SIGINT, lambda _sig, _frame: token.cancel("interrupted (Ctrl+C)"))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 class _Bar:
@@ -189,12 +164,9 @@ class _Renderer:
         self.quiet = bool(args.json)
         self.done: set[Path] = set()
         if self.enabled:
-            from goesvfi.core.render import options_from_settings
-            from goesvfi.core.render.colourmaps import resolve_table
+            from goesvfi.core.render import build_render_options
 
-            self.options = options_from_settings(args.settings.render, colour=args.colour)
-            self.options.check()
-            resolve_table(self.options.colour, "bt", self.options.ir_range, self.options.vis_gamma)
+            self.options = build_render_options(args.settings.render, colour=args.colour)
 
     def __call__(self, files: list[Path], token: CancelToken) -> dict[str, Any]:
         from goesvfi.core.render.batch import render_batch
@@ -225,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
     bar = _Bar()
     if args.follow:
         return _follow(args, request, token, bar, renderer)
-    with _sigint_cancels(token):
+    with signal_handlers(token):
         try:
             result = fetch_range_sync(request, progress=bar, cancel=token)
         finally:
@@ -263,6 +235,6 @@ def _follow(
             bar.close()
             _print_summary(payload, request.dest)
 
-    with _sigint_cancels(token):
+    with signal_handlers(token):
         asyncio.run(follow(request, on_cycle=on_cycle, progress=bar, cancel=token))
     return 1 if failures else 0

@@ -28,29 +28,8 @@ def register(subparsers: Any) -> None:
 
 
 def _describe(folder: Any) -> dict[str, Any]:
-    state = folder.read_state()
-    try:
-        manifest = folder.read_manifest()
-    except UserInputError:
-        manifest = {}
-    running = folder.is_running()
-    status = state.status
-    if status in ("running", "paused") and not running:
-        status = "stopped"  # the process died without writing its checkpoint status
-    return {
-        "job_dir": str(folder.path),
-        "status": status,
-        "running": running,
-        "pid": folder.running_pid() if running else None,
-        "frames_done": state.frames_done,
-        "frames_total": state.frames_total,
-        "segments_done": len(state.done_segments),
-        "segments_total": state.total_segments,
-        "input_dir": manifest.get("input_dir"),
-        "output": manifest.get("output"),
-        "updated": state.updated,
-        "message": state.message,
-    }
+    info: dict[str, Any] = folder.info().to_json()
+    return info
 
 
 def _pick(job_dir: Path | None) -> Any:
@@ -88,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     folder = _pick(args.job_dir)
     if args.action in ("pause", "resume", "cancel"):
-        if not folder.is_running():
+        if folder.status() not in ("running", "paused"):
             raise UserInputError(
                 f"job {folder.path} is not running; continue it with 'goesvfi run ... --resume'"
             )

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from goesvfi.cli.common import add_json_flag, common_options, emit_json
-from goesvfi.core.errors import UserInputError
+from goesvfi.core.errors import GoesVfiError, UserInputError
 
 INPUT_SUFFIXES = (".nc", ".jpg", ".jpeg", ".png")
+# Render option fields -> the flags of this command (error messages).
+FLAG_NAMES = {name: f"--{name}" for name in ("colour", "underlay", "lat", "lon", "dqf", "downsample", "size")}
 
 
 def register(subparsers: Any) -> None:
@@ -23,29 +25,58 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="NetCDF files, frames or folders")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
-    parser.add_argument("--colour", "--color", default="grey", metavar="TABLE",
-                        help="grey, ir-colour, native, sanchez, a shipped gradient name or GRADIENT.json")
-    parser.add_argument("--underlay", type=Path, metavar="IMAGE",
-                        help="equirectangular world image for native/Sanchez false colour")
+    parser.add_argument(
+        "--colour",
+        "--color",
+        default="grey",
+        metavar="TABLE",
+        help="grey, ir-colour, native, sanchez, a shipped gradient name or GRADIENT.json",
+    )
+    parser.add_argument(
+        "--underlay",
+        type=Path,
+        metavar="IMAGE",
+        help="equirectangular world image for native/Sanchez false colour",
+    )
     parser.add_argument("--lat", metavar="MIN:MAX", help="latitude range of a crop box")
     parser.add_argument("--lon", metavar="MIN:MAX", help="longitude range of a crop box")
-    parser.add_argument("--projection", choices=("native", "equirect"), default="native",
-                        help="keep the satellite view (native) or reproject the box (equirect)")
-    parser.add_argument("--resolution", type=float, metavar="DEG",
-                        help="equirect pixel size in degrees (default: the file's resolution)")
-    parser.add_argument("--downsample", type=int, default=1, metavar="N",
-                        help="average N x N pixels into one (1 = native resolution)")
-    parser.add_argument("--size", metavar="WxH",
-                        help="final image size, e.g. 1808x1808, or 'auto': the smallest input frame "
-                        "(mixes of CDN JPEGs and NetCDF come out alike)")
-    parser.add_argument("--dqf", choices=("good", "usable", "all"), default=None,
-                        help="data-quality flags kept (default from settings: usable)")
+    parser.add_argument(
+        "--projection",
+        choices=("native", "equirect"),
+        default="native",
+        help="keep the satellite view (native) or reproject the box (equirect)",
+    )
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        metavar="DEG",
+        help="equirect pixel size in degrees (default: the file's resolution)",
+    )
+    parser.add_argument(
+        "--downsample",
+        type=int,
+        default=1,
+        metavar="N",
+        help="average N x N pixels into one (1 = native resolution)",
+    )
+    parser.add_argument(
+        "--size",
+        metavar="WxH",
+        help="final image size, e.g. 1808x1808, or 'auto': the smallest input frame "
+        "(mixes of CDN JPEGs and NetCDF come out alike)",
+    )
+    parser.add_argument(
+        "--dqf",
+        choices=("good", "usable", "all"),
+        default=None,
+        help="data-quality flags kept (default from settings: usable)",
+    )
     parser.add_argument("--bits", type=int, choices=(8, 16), default=8, help="16 = 16-bit grey PNG")
     parser.add_argument("--legend", action="store_true", help="add a colour bar with ticks at the right")
     add_json_flag(parser)
     # Let "--lon -110:-80" through: argparse would take "-110:-80" for an option otherwise.
     parser._negative_number_matcher = re.compile(r"^-\d*\.?\d+(:-?\d*\.?\d+)?$")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, flag_names=FLAG_NAMES)
 
 
 def parse_range(text: str | None, option: str) -> tuple[float, float] | None:
@@ -84,10 +115,9 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 
 
 def build_options(args: argparse.Namespace) -> Any:
-    from goesvfi.core.render import options_from_settings
-    from goesvfi.core.render.colourmaps import resolve_table
+    from goesvfi.core.render import build_render_options
 
-    options = options_from_settings(
+    return build_render_options(
         args.settings.render,
         colour=args.colour,
         dqf=args.dqf,
@@ -101,18 +131,18 @@ def build_options(args: argparse.Namespace) -> Any:
         bit_depth=args.bits,
         size=parse_size(args.size),
     )
-    options.check()
-    if options.lat is not None and options.lon is not None:
-        from goesvfi.core.render.geo import check_box
-
-        check_box(options.lat, options.lon)
-    if options.underlay is not None and not Path(options.underlay).is_file():
-        raise UserInputError(f"--underlay {options.underlay} does not exist; give a world image file")
-    resolve_table(options.colour, "bt", options.ir_range, options.vis_gamma)  # a bad table fails now
-    return options
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _render(args)
+    except GoesVfiError as exc:  # --json stays valid JSON on every exit; the message goes to stderr too
+        if args.json:
+            emit_json({"outputs": [], "errors": [{"input": None, "message": str(exc)}]})
+        raise
+
+
+def _render(args: argparse.Namespace) -> int:
     from goesvfi.core.render.batch import render_batch
 
     options = build_options(args)
@@ -130,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserInputError(f"--out {out_dir} cannot be created ({exc}); choose another folder") from exc
+
     def report(path: Path, result: Any, message: str | None) -> None:
         if args.json:
             return

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from goesvfi.cli.common import add_json_flag, common_options, emit_json, positive_float
-from goesvfi.core.errors import UserInputError
 
 
 def register(subparsers: Any) -> None:
@@ -28,15 +27,25 @@ def register(subparsers: Any) -> None:
         "input_dir", type=Path, metavar="INPUT_DIR", help="folder of PNG/JPEG or NetCDF frames"
     )
     parser.add_argument("-o", "--output", type=Path, metavar="OUT.mp4", help="output video")
-    parser.add_argument("--fps", default="30", help="output frame rate (default 30)")
-    parser.add_argument("--multiplier", type=int, default=4, help="N: N-1 new frames per pair (default 4)")
+    parser.add_argument("--fps", default=None, help="output frame rate (default: pipeline.fps, 30)")
+    parser.add_argument(
+        "--multiplier",
+        type=int,
+        default=None,
+        help="N: N-1 new frames per pair (default: pipeline.multiplier, 4)",
+    )
     parser.add_argument(
         "--interpolator", choices=("auto", "rife", "flow", "ncnn", "ffmpeg"), default=None,
         help="backend (default: settings vfi.backend, 'auto' = rife when installed, else flow)",
     )  # fmt: skip
-    parser.add_argument("--scale", default="1.0", help="RIFE scale: 1 full, 0.5 for large frames")
+    parser.add_argument(
+        "--scale", default=None, help="RIFE scale: 1 full, 0.5 for large frames (default: vfi.rife_scale)"
+    )
     parser.add_argument("--crop", metavar="X,Y,W,H", help="crop rectangle in input pixels")
-    parser.add_argument("--colour", choices=("none", "native", "sanchez"), default="none")
+    parser.add_argument(
+        "--colour", choices=("none", "native", "sanchez"), default=None,
+        help="false colour (default: pipeline.colour, none)",
+    )  # fmt: skip
     parser.add_argument(
         "--profile", metavar="NAME", help="encoder profile or quality preset (FACTS section 8)"
     )
@@ -45,69 +54,74 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--preset", metavar="NAME", help="x264/x265 preset (ultrafast ... veryslow)")
     parser.add_argument("--resume", action="store_true", help="continue the job after a crash or stop")
     parser.add_argument("--job-dir", type=Path, metavar="DIR", help="job folder (default: user data folder)")
-    parser.add_argument("--on-bad-frame", choices=("stop", "skip"), default="stop")
+    parser.add_argument(
+        "--on-bad-frame", choices=("stop", "skip"), default=None,
+        help="a frame that cannot be read: stop or skip it (default: pipeline.on_bad_frame, stop)",
+    )  # fmt: skip
     parser.add_argument("--frames-out", type=Path, metavar="DIR", help="also write every frame as PNG")
     parser.add_argument("--detach", action="store_true", help="run in the background (see 'goesvfi jobs')")
     parser.add_argument("--print-ffmpeg", action="store_true", help="print the ffmpeg commands and exit")
     parser.add_argument("--job-log", type=Path, help=argparse.SUPPRESS)
     add_json_flag(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, flag_names=FLAG_NAMES)
 
 
-def _encode_settings(args: argparse.Namespace) -> Any:
-    from pydantic import ValidationError
+# Flag -> settings key; the flags a user gives are laid over the settings (core settings_with).
+FLAG_KEYS: dict[str, str] = {
+    "fps": "pipeline.fps",
+    "multiplier": "pipeline.multiplier",
+    "colour": "pipeline.colour",
+    "on_bad_frame": "pipeline.on_bad_frame",
+    "interpolator": "vfi.backend",
+    "scale": "vfi.rife_scale",
+    "encoder": "encode.encoder",
+    "crf": "encode.crf",
+    "preset": "encode.preset",
+}
+# Request fields and settings keys -> the flag a user of 'run' knows them by (error messages).
+FLAG_NAMES: dict[str, str] = {
+    **{key: "--" + flag.replace("_", "-") for flag, key in FLAG_KEYS.items()},
+    "fps": "--fps",
+    "multiplier": "--multiplier",
+    "colour": "--colour",
+    "output": "-o",
+    "crop": "--crop",
+    "frames_out": "--frames-out",
+    "job_dir": "--job-dir",
+    "input_dir": "INPUT_DIR",
+    "encode.profile": "--profile",
+}
 
-    from goesvfi.core.encode import EncodeSettingsError, apply_profile
 
-    settings = args.settings.encode
+def run_settings(args: argparse.Namespace) -> Any:
+    """The settings with ``--profile`` and then the other flags laid over them."""
+    from goesvfi.core.encode import apply_profile
+    from goesvfi.core.pipeline import settings_with
+
+    settings = args.settings
     if args.profile:
-        settings = apply_profile(settings, args.profile)
-    overrides = {
-        key: value
-        for key, value in (("encoder", args.encoder), ("crf", args.crf), ("preset", args.preset))
-        if value is not None
-    }
-    if not overrides:
-        return settings
-    try:
-        return settings.model_validate({**settings.model_dump(), **overrides})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        flag = "--" + str(first["loc"][0]) if first.get("loc") else "encoder settings"
-        raise EncodeSettingsError(f"{flag}: {first['msg']}") from None
+        settings = settings.model_copy(update={"encode": apply_profile(settings.encode, args.profile)})
+    given = {key: getattr(args, flag) for flag, key in FLAG_KEYS.items()}
+    if args.fps is not None:
+        given["pipeline.fps"] = positive_float("--fps", args.fps)
+    if args.scale is not None:
+        given["vfi.rife_scale"] = positive_float("--scale", args.scale)
+    return settings_with(settings, given)
 
 
 def build_request(args: argparse.Namespace) -> Any:
     """A :class:`PipelineRequest` from the flags and the settings file (user errors raise)."""
-    from goesvfi.core.pipeline import Crop, PipelineRequest
+    from goesvfi.core.pipeline import build_pipeline_request
 
-    settings = args.settings
-    if args.multiplier < 1:
-        raise UserInputError(f"--multiplier {args.multiplier} must be 1 or more")
-    request = PipelineRequest(
+    return build_pipeline_request(
+        run_settings(args),
         input_dir=args.input_dir,
         output=args.output,
-        fps=positive_float("--fps", args.fps),
-        multiplier=args.multiplier,
-        interpolator=args.interpolator or settings.vfi.backend,
-        scale=positive_float("--scale", args.scale),
-        crop=Crop.parse(args.crop) if args.crop else None,
-        colour=args.colour,
-        encode=_encode_settings(args),
+        crop=args.crop,
         frames_out=args.frames_out,
         job_dir=args.job_dir,
         resume=args.resume,
-        on_bad_frame=args.on_bad_frame,
-        segment_frames=settings.pipeline.segment_frames,
-        memory_fraction=settings.pipeline.memory_fraction,
-        io_timeout_s=settings.pipeline.io_timeout_s,
-        resize=settings.pipeline.resize == "first",
-        threads=settings.vfi.threads,
-        models_dir=settings.vfi.models_dir,
-        render=settings.render,
     )
-    request.check()
-    return request
 
 
 class ProgressBar:
@@ -178,16 +192,6 @@ def _detach(args: argparse.Namespace, request: Any) -> int:
     return 0
 
 
-def _job_log(path: Path) -> None:
-    import logging
-    import logging.handlers
-
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    logging.getLogger("goesvfi").addHandler(handler)
-
-
 def run(args: argparse.Namespace) -> int:
     from goesvfi.core.jobs.control import CancelledByUser, CancelToken, signal_handlers
     from goesvfi.core.pipeline import run_pipeline
@@ -204,8 +208,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.detach:
         return _detach(args, request)
-    if args.job_log:
-        _job_log(args.job_log)
     token = CancelToken()
     bar = None if args.json else ProgressBar()
     try:

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 CACHE_FILE_NAME = "scan-index.sqlite3"
 # Bump when parsing rules change, so stored parse results are thrown away.
-INDEX_VERSION = f"3-marshal{marshal.version}"
+INDEX_VERSION = f"4-marshal{marshal.version}"  # 4: times from folder names
 SCANS_KEPT_PER_FOLDER = 20
 
 # One file of a folder: name, size, mtime_ns, ts_us, pattern, satellite, band, sector, note

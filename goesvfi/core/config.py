@@ -13,22 +13,28 @@ An invalid value raises :class:`ConfigError` whose message names the key and whe
 
 from __future__ import annotations
 
+import difflib
 import json
+import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic_settings import (
     BaseSettings,
     JsonConfigSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from goesvfi.core.encode.settings import EncodeSettings
 from goesvfi.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "goesvfi"
 ENV_PREFIX = "GOESVFI_"
@@ -66,7 +72,7 @@ class ScanSettings(BaseModel):
         0.25,
         gt=0.0,
         le=0.5,
-        description="Matching tolerance as a fraction of the interval when --tolerance is not given.",
+        description="Matching tolerance as a fraction of the interval when no tolerance is given.",
     )
     use_cache: bool = Field(True, description="Keep a file index in SQLite so re-scans are fast.")
     cache_busy_timeout_s: float = Field(
@@ -97,9 +103,7 @@ class RemoteSettings(BaseModel):
         7.0, gt=0.0, le=60.0, description="The CDN is only asked for data newer than this (days)."
     )
     s3_endpoint: str | None = Field(None, description="S3 endpoint URL for a mirror (default AWS).")
-    cdn_base: str = Field(
-        "https://cdn.star.nesdis.noaa.gov", description="Base URL of the NOAA STAR CDN."
-    )
+    cdn_base: str = Field("https://cdn.star.nesdis.noaa.gov", description="Base URL of the NOAA STAR CDN.")
     backoff_multiplier: float = Field(2.0, ge=1.0, le=10.0, description="Retry delay growth factor.")
     backoff_jitter: float = Field(
         0.3, ge=0.0, le=1.0, description="Random extra retry delay, as a fraction (0.3 = up to +30 %)."
@@ -125,7 +129,7 @@ class RemoteSettings(BaseModel):
         description="CDN image size such as 1250x750 (empty = 1808x1808 full disk, 1250x750 CONUS).",
     )
     doctor_timeout_s: float = Field(
-        3.0, gt=0.0, le=60.0, description="Time limit for each network check of 'goesvfi doctor' (s)."
+        3.0, gt=0.0, le=60.0, description="Time limit for each network connectivity check (s)."
     )
 
 
@@ -163,7 +167,9 @@ class RenderSettings(BaseModel):
         True, description="Native false colour: equalise the IR first (a fixed Kelvin curve, no flicker)."
     )
     native_gradient: str | None = Field(
-        None, min_length=1, max_length=4096,
+        None,
+        min_length=1,
+        max_length=4096,
         description="Native false colour: gradient (shipped name or JSON path) over the CLUT range.",
     )
     native_clut_min: float = Field(0.0, ge=0.0, le=1.0, description="Native false colour: CLUT range start.")
@@ -219,7 +225,23 @@ class VfiSettings(BaseModel):
 
 
 class PipelineSettings(BaseModel):
-    """The main job (``goesvfi run``): checkpoints, memory and file timeouts."""
+    """The main job (``goesvfi run``, the processing tab): what to make, checkpoints, memory, timeouts.
+
+    ``colour`` is none, native or sanchez; an IR colour table (``ir-colour``, a gradient) is a
+    ``goesvfi render`` step before the job, because the job also takes plain images, which have
+    no temperatures to map.
+    """
+
+    fps: float = Field(30.0, ge=0.1, le=240.0, description="Frame rate of the output video (frames/s).")
+    multiplier: int = Field(
+        4, ge=1, le=64, description="N: each pair of input frames becomes N output frames (N-1 made)."
+    )
+    colour: Literal["none", "native", "sanchez"] = Field(
+        "none", description="Colour of the frames: none (as they are), native or Sanchez false colour."
+    )
+    on_bad_frame: Literal["stop", "skip"] = Field(
+        "stop", description="A frame that cannot be read: stop the job, or skip it and go on."
+    )
 
     segment_frames: int = Field(
         120,
@@ -274,6 +296,97 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, json_file)
 
 
+# Laying a front end's values over the settings (CLI flags, the GUI's controls).
+
+SECTIONS = ("scan", "remote", "render", "vfi", "encode", "pipeline")
+
+
+def section_model(section: str) -> type[BaseModel]:
+    """The pydantic model of settings section ``section`` (``"vfi"`` → VfiSettings)."""
+    model = Settings.model_fields[section].annotation
+    assert isinstance(model, type)
+    assert issubclass(model, BaseModel)
+    return model
+
+
+def setting_keys() -> list[str]:
+    """Every dotted key :func:`settings_with` accepts (``pipeline.fps``, ``encode.crf``, ...)."""
+    keys = [name for name in Settings.model_fields if name not in SECTIONS]
+    for section in SECTIONS:
+        keys += [f"{section}.{name}" for name in section_model(section).model_fields]
+    return keys
+
+
+def _unknown(key: str) -> ConfigError:
+    close = difflib.get_close_matches(key, setting_keys(), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "see the list of settings in the documentation"
+    return ConfigError("unknown setting", setting=key, value=None, hint=hint)
+
+
+def _set(values: dict[str, Any], path: list[str], value: Any) -> None:
+    for part in path[:-1]:
+        inner = values.get(part)
+        values[part] = inner = dict(inner) if isinstance(inner, dict) else {}
+        values = inner
+    values[path[-1]] = value
+
+
+def _error_key(error: Mapping[str, Any], section: str, given: dict[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc:
+        return ".".join([section, *loc])
+    # A check across fields (encode: a bufsize without a bitrate): name the one key given, if one.
+    return f"{section}.{next(iter(given))}" if len(given) == 1 else section
+
+
+def settings_with(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
+    """A copy of ``settings`` with ``overrides`` (dotted key → value) laid over it, validated.
+
+    ``None`` values are left out (a front end passes its unset controls as they are). Raises
+    :class:`ConfigError` whose ``setting`` is the dotted key and ``value`` the refused value.
+    """
+    by_section: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        section, _, rest = key.partition(".")
+        if section in SECTIONS and rest:
+            if rest.split(".")[0] not in section_model(section).model_fields:
+                raise _unknown(key)
+            by_section.setdefault(section, {})[rest] = value
+        elif not rest and key in Settings.model_fields and key not in SECTIONS:
+            top[key] = value
+        else:
+            raise _unknown(key)
+    update: dict[str, Any] = {}
+    for section, given in by_section.items():
+        current: BaseModel = getattr(settings, section)
+        values = current.model_dump()
+        for rest, value in given.items():
+            _set(values, rest.split("."), value)
+        try:
+            update[section] = type(current).model_validate(values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = _error_key(dict(first), section, given)
+            raise ConfigError(
+                str(first.get("msg", "invalid value")).removeprefix("Value error, "),
+                setting=key,
+                value=overrides.get(key),
+            ) from None
+    for key, value in top.items():
+        annotation = Settings.model_fields[key].annotation
+        assert annotation is not None
+        try:
+            update[key] = TypeAdapter(annotation).validate_python(value)
+        except ValidationError as exc:
+            raise ConfigError(
+                str(exc.errors()[0].get("msg", "invalid value")), setting=key, value=value
+            ) from None
+    return settings.model_copy(update=update)
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = [str(part) for part in error.get("loc", ())]
     key = ".".join(loc) or "settings"
@@ -281,24 +394,82 @@ def _describe(error: dict[str, Any]) -> str:
     source = f"environment variable {env_name}" if env_name in os.environ else f"setting '{key}'"
     value = error.get("input")
     shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
-    return f"invalid {source}{shown}: {error.get('msg', 'invalid value')}"
+    nearest = _nearest(key) if error.get("type") == "extra_forbidden" else ""
+    return f"invalid {source}{shown}: {error.get('msg', 'invalid value')}{nearest}"
+
+
+def _nearest(key: str) -> str:
+    close = difflib.get_close_matches(key, [*setting_keys(), *SECTIONS], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _unknown_keys(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[str]:
+    """The dotted keys of ``data`` (settings, or section ``prefix``) that name no setting."""
+    if prefix:
+        model = section_model(prefix[0])
+        if model.model_config.get("extra") == "forbid":
+            return []  # validation refuses these, naming the nearest key (_describe)
+        return [".".join([*prefix, key]) for key in data if key not in model.model_fields]
+    found = []
+    for key, value in data.items():
+        if key not in Settings.model_fields:
+            found.append(key)
+        elif key in SECTIONS and isinstance(value, Mapping):
+            found += _unknown_keys(value, (key,))
+    return found
+
+
+def _check_sources(path: Path) -> None:
+    """Refuse a settings file or section variable that is not a JSON object; warn of unknown keys."""
+    unknown: list[tuple[str, str]] = []  # (dotted key, where)
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc}", hint="fix or delete it") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"settings file {path} holds {json.dumps(data)[:40]}, not a JSON object",
+                hint='write an object such as {"pipeline": {"fps": 30}}, or delete the file',
+            )
+        unknown += [(key, f"settings file {path}") for key in _unknown_keys(data)]
+    for name, raw in os.environ.items():
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        where = f"environment variable {name}"
+        if parts[0] in SECTIONS and len(parts) == 1:
+            try:
+                section = json.loads(raw)
+            except json.JSONDecodeError:
+                section = None
+            if not isinstance(section, dict):
+                raise ConfigError(
+                    f"{where} is not a JSON object (got {raw[:40]!r})",
+                    hint=f'set one key as {name}__KEY=VALUE, or the section as JSON like {{"KEY": VALUE}}',
+                )
+            unknown += [(key, where) for key in _unknown_keys(section, (parts[0],))]
+        else:
+            unknown += [(key, where) for key in _unknown_keys({parts[0]: dict.fromkeys(parts[1:2])})]
+    for key, where in unknown:
+        log.warning("unknown setting '%s' in %s is ignored%s", key, where, _nearest(key))
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings from all sources; raise :class:`ConfigError` naming the bad key."""
+    """Read settings from all sources; raise :class:`ConfigError` naming the bad key.
+
+    A settings file or ``GOESVFI_<SECTION>`` variable that is not a JSON object is refused; a key
+    that names no setting (``remote.concurency``) is logged as a warning naming the nearest one.
+    """
     path = settings_file()
-    if path.exists():
-        try:
-            json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(
-                f"cannot read settings file {path}: {exc}; fix or delete it"
-            ) from exc
+    _check_sources(path)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(_describe(dict(first)) + f" (settings file: {path})") from exc
+    except SettingsError as exc:  # a variable the checks above let through
+        raise ConfigError(str(exc), hint="fix the GOESVFI_* environment variables") from exc
 
 
 def save_settings(settings: Settings) -> Path:

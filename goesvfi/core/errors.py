@@ -9,17 +9,58 @@
 
 Each core package derives its own small tree from these two branches, so the CLI
 and the view-models can turn any of them into one line for a person without a
-traceback. The message of the exception *is* the user-facing text: write it as a
-sentence that names the file or argument and says what to do.
+traceback.
+
+Core messages are read by people who never typed a flag (the desktop app shows them too), so a
+message never names a CLI flag or command. What a front end needs to word it its own way travels
+as structured fields:
+
+- ``setting``: the request field or settings key the error is about (``fps``, ``output``,
+  ``encode.crf``, ``vfi.rife_scale``); the CLI maps it to a flag, the GUI to a control's label;
+- ``value``: the value that was refused (``None`` when there is none to show);
+- ``hint``: what to do next, worded without flags ("choose a folder you can write to").
+
+``str(error)`` is the message followed by the hint, readable on its own; :func:`describe` puts
+a front end's name for the setting in front of it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 
 class GoesVfiError(Exception):
     """Base class; ``exit_code`` is what the CLI returns for it."""
 
     exit_code: int = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        setting: str | None = None,
+        value: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.setting = setting
+        self.value = value
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+    def fields(self) -> dict[str, Any]:
+        """The structured fields, for JSON output and the GUI's error dialog."""
+        return {
+            "kind": type(self).__name__,
+            "message": self.message,
+            "setting": self.setting,
+            "value": None if self.value is None else str(self.value),
+            "hint": self.hint,
+        }
 
 
 class UserInputError(GoesVfiError):
@@ -36,3 +77,16 @@ class OperationError(GoesVfiError):
     """The job ran and failed for a reason outside the user's arguments."""
 
     exit_code = 1
+
+
+def describe(error: GoesVfiError, names: Mapping[str, str]) -> str:
+    """One line for a person: ``NAME VALUE: message; hint``.
+
+    ``names`` maps a ``setting`` to the front end's word for it (a CLI flag, a GUI label); a
+    setting missing from ``names`` is shown as it is.
+    """
+    if error.setting is None:
+        return str(error)
+    name = names.get(error.setting, error.setting)
+    shown = "" if error.value is None else f" {error.value}"
+    return f"{name}{shown}: {error}"

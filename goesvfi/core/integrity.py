@@ -5,7 +5,8 @@ its name (:mod:`goesvfi.core.timeindex`), works out the interval and its phase (
 user's), builds the expected series for the range, and matches files to slots within a
 tolerance. It reports missing slots, duplicates (several files for one slot), files outside
 the range or off the schedule, unparsed and ambiguous names, zero-byte files (reported under
-``empty``; their slot counts as missing), unreadable folders and broken links.
+``empty`` and as unreadable; their times still shape the expected series, and their slots
+count as missing), unreadable folders and broken links.
 
 Unchanged files (same size and mtime) are not parsed again: their parse result comes from the
 SQLite index in :mod:`goesvfi.core.cache`, loaded in one query. A cache that is corrupt is
@@ -17,15 +18,17 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from goesvfi.core.cache import CacheUnavailable, FileEntry, FolderIndex, ScanCache, storable
 from goesvfi.core.config import ScanSettings, load_settings
 from goesvfi.core.errors import UserInputError
+from goesvfi.core.framefiles import frame_format
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.jobs.progress import ProgressCallback, ProgressEvent
-from goesvfi.core.satellites import SATELLITES, UnknownSatelliteError, resolve_satellite
+from goesvfi.core.satellites import SATELLITES, UnknownSatelliteError, resolve_satellite, sector_cadence
 from goesvfi.core.scanreport import ScanReport, printable
 from goesvfi.core.timeindex import (
     AmbiguousNameError,
@@ -74,7 +77,7 @@ class _SatelliteFilter:
         try:
             self.number = resolve_satellite(name).number
         except UnknownSatelliteError as exc:
-            raise ScanInputError(f"--satellite: {exc}") from None
+            raise ScanInputError(str(exc), setting="satellite", value=name) from None
 
     def keeps(self, satellite: int | None, ts_us: int) -> bool:
         if satellite is None:
@@ -102,7 +105,9 @@ class _Listing:
         self.seen: set[str] = set()
         self.reused = 0
         self.files = 0
-        self.frames: list[tuple[int, str, int | None]] = []
+        self.by_format: dict[str, list[tuple[int, str, int | None]]] = {}  # format -> its frames
+        self.sectors: Counter[tuple[str, str]] = Counter()  # (format, sector) -> frames naming it
+        self.empty_times: list[int] = []  # zero-byte frames: their times still shape the series
 
 
 def _walk(
@@ -154,7 +159,8 @@ def _index_folder(
     prefix = folder + os.sep if folder != os.sep else folder
     known = listing.cached.get(folder, {})
     get = known.get
-    frames = listing.frames
+    by_format = listing.by_format
+    sectors = listing.sectors
     rows: list[FileEntry] = []
     subfolders: list[tuple[str, tuple[int, int]]] = []
     fresh = 0
@@ -188,8 +194,16 @@ def _index_folder(
                 report.unparsed.append(prefix + name)
         elif size == 0:
             report.empty.append(prefix + name)
+            report.unreadable_files.append((prefix + name, "empty file (0 bytes)"))
+            listing.empty_times.append(ts_us)
         else:
+            fmt = frame_format(name)
+            frames = by_format.get(fmt)
+            if frames is None:
+                frames = by_format[fmt] = []
             frames.append((ts_us, prefix + name, row[5]))
+            if row[7] is not None:
+                sectors[fmt, row[7]] += 1
     if fresh or len(known) != len(rows):
         listing.changed[folder] = rows
     listing.reused += len(rows) - fresh
@@ -230,11 +244,16 @@ def scan_folder(
     settings: ScanSettings | None = None,
     cache: ScanCache | None = None,
     progress: ProgressCallback | None = None,
+    ext: str | None = None,
 ) -> ScanReport:
     """Scan ``folder`` against the expected series; see the module docstring for what is reported.
 
-    ``start``/``end`` default to the first/last frame found; ``interval`` defaults to the one
-    detected from the frames; ``tolerance`` to ``settings.tolerance_fraction`` of the interval.
+    ``start``/``end`` default to the first/last frame found, and then the series spans exactly
+    those frames; ``interval`` defaults to the one detected from the frames (the product's
+    cadence when the names give the sector and the gaps fit it); ``tolerance`` to
+    ``settings.tolerance_fraction`` of the interval. Each file format is its own series:
+    ``ext`` (``png``, ``tif``, ``nc``...) picks one, else the most common is checked and the
+    others are named in the report.
     ``settings`` defaults to the user's settings; ``cache`` to the user's cache file (pass one
     to share it between threads). ``progress`` gets a ``stage`` event ("scan", files so far)
     after each folder; ``cancel`` is checked between folders.
@@ -248,8 +267,8 @@ def scan_folder(
     store = _open_cache(cache, use_cache, scan_settings)
     owned = store if cache is None else None  # opened here, so closed here
     try:
-        store, frames = _index_with_cache(root, recursive, store, report, cancel, progress)
-        _classify(report, frames, start, end, interval, tolerance, scan_settings, sat_filter)
+        store, frames, empty_times = _index_with_cache(root, recursive, store, report, cancel, progress, ext)
+        _classify(report, frames, start, end, interval, tolerance, scan_settings, sat_filter, empty_times)
         report.elapsed_s = time.perf_counter() - clock
         if store is not None:
             _save(report, store, start, end, interval, tolerance)
@@ -272,10 +291,12 @@ def _index_with_cache(
     report: ScanReport,
     cancel: CancelToken | None,
     progress: ProgressCallback | None,
-) -> tuple[ScanCache | None, list[tuple[int, str, int | None]]]:
+    ext: str | None = None,
+) -> tuple[ScanCache | None, list[tuple[int, str, int | None]], list[int]]:
     """Walk and index ``root`` using the cache.
 
-    Returns the cache (None once bypassed) and the frames: (time µs, path, satellite or None).
+    Returns the cache (None once bypassed), the frames of the checked format: (time µs, path,
+    satellite or None), and the times of zero-byte frames.
     """
     report.cache = "off" if store is None else "used"
     cached: dict[str, FolderIndex] = {}
@@ -296,18 +317,49 @@ def _index_with_cache(
         except CacheUnavailable as exc:
             _bypass(report, store, exc)
             store = None
-    return store, listing.frames
+    return store, _choose_format(listing, report, ext), listing.empty_times
+
+
+def _choose_format(listing: _Listing, report: ScanReport, ext: str | None) -> list[tuple[int, str, int | None]]:
+    """The frames of one format: ``ext`` when given, else the most common; the others are named."""
+    counts = {fmt: len(frames) for fmt, frames in listing.by_format.items()}
+    if ext is not None:
+        chosen = frame_format("frame." + ext.strip().lstrip("."))
+        if not chosen or not chosen.isalnum():
+            raise ScanInputError(
+                "the file format is not a file extension", setting="ext", value=ext, hint="give e.g. png, tif or nc"
+            )
+        if chosen not in counts and counts:
+            found = ", ".join(f"{fmt or '(none)'} ({n})" for fmt, n in sorted(counts.items()))
+            report.warnings.append(f"no dated {chosen} files; formats found: {found}")
+    elif counts:
+        chosen = max(sorted(counts), key=counts.__getitem__)  # the most common; on a tie the first by name
+    else:
+        return []
+    report.format = chosen
+    report.other_formats = {fmt: n for fmt, n in sorted(counts.items()) if fmt != chosen}
+    sectors = Counter({sector: n for (fmt, sector), n in listing.sectors.items() if fmt == chosen})
+    report.sector = sectors.most_common(1)[0][0] if sectors else None
+    return listing.by_format.get(chosen, [])
 
 
 def _check_arguments(
     start: datetime | None, end: datetime | None, interval: timedelta | None, tolerance: timedelta | None
 ) -> None:
     if start is not None and end is not None and end < start:
-        raise ScanInputError(f"--end {end:%Y-%m-%dT%H:%M:%SZ} is before --start {start:%Y-%m-%dT%H:%M:%SZ}")
+        raise ScanInputError(
+            f"the end is before the start ({start:%Y-%m-%dT%H:%M:%SZ})",
+            setting="end",
+            value=f"{end:%Y-%m-%dT%H:%M:%SZ}",
+        )
     if interval is not None and interval <= timedelta(0):
-        raise ScanInputError(f"--interval must be a positive number of minutes, got {interval}")
+        raise ScanInputError(
+            "the interval must be a positive number of minutes", setting="interval", value=interval
+        )
     if tolerance is not None and tolerance < timedelta(0):
-        raise ScanInputError("--tolerance must be zero or a positive number of seconds")
+        raise ScanInputError(
+            "the tolerance must be zero or a positive number of seconds", setting="tolerance", value=tolerance
+        )
 
 
 def _bypass(report: ScanReport, store: ScanCache, exc: CacheUnavailable) -> None:
@@ -347,14 +399,18 @@ def _classify(
     tolerance: timedelta | None,
     settings: ScanSettings,
     sat_filter: _SatelliteFilter | None,
+    empty_times: list[int] | None = None,
 ) -> None:
-    """Apply the satellite filter, then match the frames to the expected series."""
+    """Apply the satellite filter, then match the frames to the expected series.
+
+    ``empty_times`` (zero-byte frames) take part in building the series; their slots stay missing.
+    """
     if sat_filter is None:
         kept = frames
     else:
         kept = [frame for frame in frames if sat_filter.keeps(frame[2], frame[0])]
         report.other_satellite = [p for t, p, sat in frames if not sat_filter.keeps(sat, t)]
-    _match(report, kept, start, end, interval, tolerance, settings)
+    _match(report, kept, start, end, interval, tolerance, settings, empty_times or [])
     report.sort_lists()
 
 
@@ -366,17 +422,22 @@ def _match(
     interval: timedelta | None,
     tolerance: timedelta | None,
     settings: ScanSettings,
+    empty_times: list[int] | None = None,
 ) -> None:
     """Detect the interval and phase, build the expected series and match frames to slots."""
-    distinct = sorted({frame[0] for frame in frames})
+    distinct = sorted({frame[0] for frame in frames} | set(empty_times or []))
+    prior = _product_cadence(report.sector, distinct)
     if interval is not None:
         report.interval, report.interval_source = interval, "given"
     elif len(distinct) >= 2:
-        report.interval = timedelta(microseconds=detect_interval_us(distinct))
-        report.interval_source = "detected"
+        detected = detect_interval_us(distinct, prior)
+        report.interval = timedelta(microseconds=detected)
+        report.interval_source = "product" if detected == prior else "detected"
+    elif prior is not None:
+        report.interval, report.interval_source = timedelta(microseconds=prior), "product"
     else:
         report.warnings.append(
-            "fewer than two frame times found: cannot detect the interval; give --interval"
+            "fewer than two frame times found: cannot detect the interval; give the interval"
         )
     step = report.interval // timedelta(microseconds=1)
     if step <= 0:
@@ -386,33 +447,62 @@ def _match(
     tol = (tolerance if tolerance is not None else fraction_tol) // timedelta(microseconds=1)
     if tol * 2 >= step:
         raise ScanInputError(
-            f"--tolerance {tol / _US:g} s must be less than half the interval "
-            f"({step / _US / 2:g} s); give a smaller tolerance"
+            f"the tolerance must be less than half the interval ({step / _US / 2:g} s)",
+            setting="tolerance",
+            value=f"{tol / _US:g} s",
+            hint="give a smaller tolerance",
         )
     report.tolerance = timedelta(microseconds=tol)
     anchor = detect_anchor_us(distinct, step) if distinct else (to_us(start) if start else 0)
     report.anchor = from_us(anchor)
-    first, last = _bounds(anchor, step, distinct, start, end)
+    first, last = _bounds(anchor, step, tol, distinct, start, end)
     count = max(0, (last - first) // step + 1)
     if count > MAX_SLOTS:
         raise ScanInputError(
-            f"the range holds {count:,} expected frames at this interval (limit {MAX_SLOTS:,}); "
-            "give a narrower --start/--end or a longer --interval"
+            f"the range holds {count:,} expected frames at this interval (limit {MAX_SLOTS:,})",
+            hint="give a narrower start and end or a longer interval",
         )
     slots: dict[int, str] = {}  # slot -> its first file
     extra: dict[int, list[str]] = {}  # slot -> its further files (duplicates)
     half = step // 2
+
+    def nearest(ts_us: int) -> int:
+        return anchor + ((ts_us - anchor + half) // step) * step
+
+    # With the default range, a first or last frame off the schedule is the end of the series.
+    lead = distinct[0] if start is None and distinct and abs(distinct[0] - nearest(distinct[0])) > tol else None
+    trail = distinct[-1] if end is None and distinct and abs(distinct[-1] - nearest(distinct[-1])) > tol else None
     for ts_us, path, _ in frames:
-        slot = anchor + ((ts_us - anchor + half) // step) * step  # the nearest slot
+        slot = nearest(ts_us)
         if abs(ts_us - slot) > tol:
-            report.off_schedule.append((path, ts_us))
+            if lead is not None and abs(ts_us - lead) <= tol:
+                slot = lead
+            elif trail is not None and abs(ts_us - trail) <= tol:
+                slot = trail
+            else:
+                report.off_schedule.append((path, ts_us))
+                continue
         elif slot < first or slot > last:
             report.out_of_range.append(path)
-        elif slot in slots:
+            continue
+        if slot in slots:
             extra.setdefault(slot, []).append(path)
         else:
             slots[slot] = path
-    report.set_found(slots, extra, range(first, first + count * step, step) if count else [])
+    grid = range(first, first + count * step, step)
+    if lead is None and trail is None:
+        report.set_found(slots, extra, grid)
+    else:
+        before, after = [lead] if lead is not None else [], [trail] if trail is not None else []
+        report.set_found(slots, extra, [*before, *grid, *after])
+
+
+def _product_cadence(sector: str | None, distinct: list[int]) -> int | None:
+    """The cadence (µs) of the sector the file names give, in the scan mode of the first frame."""
+    if sector is None or not distinct:
+        return None
+    cadence = sector_cadence(sector, from_us(distinct[0]))
+    return None if cadence is None else cadence // timedelta(microseconds=1)
 
 
 def _match_times(
@@ -437,25 +527,24 @@ def _match_times(
 
 
 def _bounds(
-    anchor: int, step: int, distinct: list[int], start: datetime | None, end: datetime | None
+    anchor: int, step: int, tol: int, distinct: list[int], start: datetime | None, end: datetime | None
 ) -> tuple[int, int]:
-    """First and last expected slot: inside ``start``/``end``, else the first/last frame's slot."""
+    """First and last expected slot: inside ``start``/``end``, else inside the first and last frame.
+
+    A slot within ``tol`` before the first frame (or after the last) is the one that frame fills.
+    """
     if not distinct and (start is None or end is None):
         return anchor, anchor - step  # nothing to anchor an open range on: expect nothing
 
     def slot_of(ts_us: int) -> int:
         return anchor + ((ts_us - anchor + step // 2) // step) * step
 
-    if start is not None:
-        first = slot_of(to_us(start))
-        first = first if first >= to_us(start) else first + step
-    else:
-        first = slot_of(distinct[0])
-    if end is not None:
-        last = slot_of(to_us(end))
-        last = last if last <= to_us(end) else last - step
-    else:
-        last = slot_of(distinct[-1])
+    low = to_us(start) if start is not None else distinct[0] - tol
+    high = to_us(end) if end is not None else distinct[-1] + tol
+    first = slot_of(low)
+    first = first if first >= low else first + step
+    last = slot_of(high)
+    last = last if last <= high else last - step
     return first, last
 
 
@@ -466,9 +555,13 @@ def interval_from_minutes(text: str) -> timedelta | None:
     try:
         minutes = float(text)
     except ValueError:
-        raise ScanInputError(f"--interval '{text}' is not a number of minutes or 'auto'") from None
+        raise ScanInputError(
+            "the interval is not a number of minutes or 'auto'", setting="interval", value=text
+        ) from None
     if not minutes > 0 or minutes == float("inf"):
-        raise ScanInputError(f"--interval must be a positive number of minutes, got '{text}'")
+        raise ScanInputError(
+            "the interval must be a positive number of minutes", setting="interval", value=text
+        )
     return timedelta(minutes=minutes)
 
 
@@ -477,8 +570,12 @@ def tolerance_from_seconds(text: str) -> timedelta:
     try:
         seconds = float(text)
     except ValueError:
-        raise ScanInputError(f"--tolerance '{text}' is not a number of seconds") from None
+        raise ScanInputError(
+            "the tolerance is not a number of seconds", setting="tolerance", value=text
+        ) from None
     if not seconds >= 0 or seconds == float("inf"):
-        raise ScanInputError(f"--tolerance must be zero or a positive number of seconds, got '{text}'")
+        raise ScanInputError(
+            "the tolerance must be zero or a positive number of seconds", setting="tolerance", value=text
+        )
     return timedelta(seconds=seconds)
 

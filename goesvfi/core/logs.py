@@ -131,12 +131,14 @@ def setup_logging(
     log_directory: Path | None = None,
     stream: Any = None,
     console_level: int = logging.WARNING,
+    extra_file: Path | None = None,
 ) -> Path | None:
     """Configure the ``goesvfi`` logger tree; return the log file path (or ``None``).
 
     Console output goes to ``stream`` (stderr by default) at ``console_level``, or DEBUG for
     debug components. The rotating file (5 x 2 MB) receives INFO and up, and DEBUG for debug
-    components. Calling it again replaces the handlers it installed before.
+    components; ``extra_file`` (a job's own log, 3 x 2 MB) receives the same. Calling it again
+    replaces the handlers it installed before.
     """
     root = logging.getLogger(ROOT_LOGGER)
     for handler in list(root.handlers):
@@ -160,24 +162,28 @@ def setup_logging(
     console._goesvfi = True  # type: ignore[attr-defined]
     root.addHandler(console)
 
-    log_path: Path | None = None
-    if log_directory is not None:
+    def add_file(path: Path, backups: int) -> bool:
         try:
-            log_directory.mkdir(parents=True, exist_ok=True)
-            log_path = log_directory / LOG_FILE_NAME
-            file_handler = logging.handlers.RotatingFileHandler(
-                log_path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=2_000_000, backupCount=backups, encoding="utf-8"
             )
         except OSError as exc:
-            root.warning("cannot write log file in %s: %s", log_directory, exc)
-            log_path = None
-        else:
-            file_handler.setLevel(logging.DEBUG)
-            file_handler.addFilter(corr)
-            file_handler.addFilter(_DebugFilter(debug_names, logging.INFO))
-            file_handler.setFormatter(formatter)
-            file_handler._goesvfi = True  # type: ignore[attr-defined]
-            root.addHandler(file_handler)
+            root.warning("cannot write log file %s: %s", path, exc)
+            return False
+        handler.setLevel(logging.DEBUG)
+        handler.addFilter(corr)
+        handler.addFilter(_DebugFilter(debug_names, logging.INFO))
+        handler.setFormatter(formatter)
+        handler._goesvfi = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+        return True
+
+    log_path: Path | None = None
+    if log_directory is not None and add_file(log_directory / LOG_FILE_NAME, 5):
+        log_path = log_directory / LOG_FILE_NAME
+    if extra_file is not None:
+        add_file(extra_file, 3)
     return log_path
 
 

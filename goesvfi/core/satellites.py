@@ -115,8 +115,31 @@ CADENCE: dict[tuple[str, int], timedelta | None] = {
     ("M", 4): None,
 }
 
-MESO_SECTORS = ("M1", "M2")
+
+
+@dataclass(frozen=True, slots=True)
+class Sector:
+    """A scan sector as named in canonical, goestools and CDN file names (``FD``, ``CONUS``, ``M1``)."""
+
+    code: str
+    letter: str  # the product's sector letter: "F", "C" or "M"
+    scan_seconds: float  # about how long one scan of the sector takes
+
+
+SECTORS: tuple[Sector, ...] = (
+    Sector("FD", "F", 590.0),
+    Sector("CONUS", "C", 142.0),
+    Sector("M1", "M", 25.0),
+    Sector("M2", "M", 25.0),
+)
+SECTOR_CODES = tuple(sector.code for sector in SECTORS)
+MESO_SECTORS = tuple(sector.code for sector in SECTORS if sector.letter == "M")
 BANDS = tuple(range(1, 17))
+# Codes and product letters, upper case; a bare "M" is the first mesoscale sector.
+_SECTOR_LOOKUP = {
+    **{sector.letter: sector for sector in reversed(SECTORS)},
+    **{sector.code: sector for sector in SECTORS},
+}
 
 
 def _utc(when: datetime) -> datetime:
@@ -208,3 +231,40 @@ def cadence(
     if value is None:
         raise UnknownSatelliteError(f"{prod.name} is not scanned in mode {scan_mode}")
     return value
+
+
+def get_sector(code: str) -> Sector:
+    """The sector for ``FD``, ``CONUS``, ``M1``, ``M2`` or a product letter (``F``, ``C``, ``M`` = M1)."""
+    sector = _SECTOR_LOOKUP.get(code.strip().upper())
+    if sector is None:
+        raise UnknownSatelliteError(f"unknown sector '{code}'; known: {', '.join(SECTOR_CODES)}")
+    return sector
+
+
+def sector_code(letter: str, meso: str | None = None) -> str:
+    """``FD``/``CONUS`` for a product's sector letter; the mesoscale sector (default M1) for ``M``."""
+    sector = get_sector(letter)
+    if sector.letter == "M" and meso is not None:
+        return get_sector(meso).code
+    return sector.code
+
+
+def sector_product(code: str, level: str = "L1b") -> Product:
+    """The bucket product holding sector ``code`` (``CONUS`` → ``ABI-L1b-RadC``; M1/M2 → ``...RadM``)."""
+    letter = get_sector(code).letter
+    for prod in PRODUCTS:
+        if prod.level == level and prod.sector == letter:
+            return prod
+    raise UnknownSatelliteError(f"unknown product level '{level}'; use L1b or L2")
+
+
+def sector_cadence(code: str, when: datetime | None = None, mode: int | None = None) -> timedelta | None:
+    """How often sector ``code`` is scanned in ``mode`` (default: the mode in use at ``when``).
+
+    None when the sector is unknown (a CDN sub-sector such as ``pnw``) or not scanned in that mode.
+    """
+    sector = _SECTOR_LOOKUP.get(code.strip().upper())
+    if sector is None:
+        return None
+    scan_mode = mode if mode is not None else default_scan_mode(when or datetime.now(UTC))
+    return CADENCE.get((sector.letter, scan_mode))

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from goesvfi.core.errors import OperationError, UserInputError
+from goesvfi.core.errors import UserInputError
 from goesvfi.core.timeindex import from_us
 
 SLOT_FOUND, SLOT_MISSING, SLOT_DUPLICATE = "found", "missing", "duplicate"
@@ -50,6 +50,9 @@ class ScanReport:
     interval_source: str = "unknown"  # "given" | "detected" | "unknown"
     tolerance: timedelta = timedelta(0)
     anchor: datetime | None = None
+    format: str | None = None  # the file format checked ("png"); each format is its own series
+    other_formats: dict[str, int] = field(default_factory=dict)  # the formats not checked: files
+    sector: str | None = None  # the sector most names give (FD, CONUS, M1, M2), if any
     missing: list[datetime] = field(default_factory=list)
     duplicates: list[tuple[datetime, list[Path]]] = field(default_factory=list)
     unparsed: list[str] = field(default_factory=list)
@@ -126,6 +129,9 @@ class ScanReport:
             "interval_source": self.interval_source,
             "tolerance_seconds": self.tolerance.total_seconds(),
             "anchor": iso(self.anchor) if self.anchor else None,
+            "format": self.format,
+            "other_formats": dict(self.other_formats),
+            "sector": self.sector,
             "start": iso(from_us(series[0])) if series else None,
             "end": iso(from_us(series[-1])) if series else None,
             "expected": self.expected_count,
@@ -151,6 +157,11 @@ class ScanReport:
             "elapsed_s": round(self.elapsed_s, 3),
         }
 
+    def _others(self) -> str:
+        if not self.other_formats:
+            return ""
+        return " (not checked: " + ", ".join(f"{n} {fmt or 'no extension'}" for fmt, n in self.other_formats.items()) + ")"
+
     def slot_rows(self) -> list[tuple[str, str, str]]:
         """One ``(timestamp, status, paths)`` row per expected slot (paths joined with ``;``)."""
         rows = []
@@ -167,12 +178,23 @@ class ScanReport:
         """Write :meth:`slot_rows` with a header to ``path`` atomically (temp file + rename)."""
         target = Path(path)
         folder = target.parent if str(target.parent) else Path(".")
+        if target.is_dir():
+            raise UserInputError(
+                "this is a folder", setting="csv", value=target, hint="give a file name for the CSV report"
+            )
         if not folder.is_dir():
-            raise UserInputError(f"--csv '{target}': folder '{folder}' does not exist; create it first")
+            raise UserInputError(
+                f"the folder '{folder}' does not exist", setting="csv", value=target, hint="create it first"
+            )
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         except OSError as exc:
-            raise OperationError(f"cannot write CSV '{target}': {exc.strerror or exc}") from None
+            raise UserInputError(
+                f"cannot write in '{folder}': {exc.strerror or exc}",
+                setting="csv",
+                value=target,
+                hint="choose a folder you can write to",
+            ) from None
         try:
             with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
@@ -193,6 +215,7 @@ class ScanReport:
         lines = [
             f"{'folder':16}{data['folder']}" + (" (recursive)" if self.recursive else ""),
             f"{'interval':16}{data['interval_minutes']:g} min ({self.interval_source}){tolerance}",
+            f"{'format':16}{self.format or '-'}{self._others()}",
             f"{'range':16}{data['start'] or '-'} .. {data['end'] or '-'}",
             f"{'expected':16}{self.expected_count}",
             f"{'found':16}{self.found_count}",
@@ -200,7 +223,7 @@ class ScanReport:
         ]
         lines += [f"  {iso(t)}" for t in self.missing[:show]]
         if len(self.missing) > show:
-            lines.append(f"  ... and {len(self.missing) - show} more (use --json or --csv for all)")
+            lines.append(f"  ... and {len(self.missing) - show} more (the JSON and CSV reports list all)")
         details: list[tuple[str, list[str]]] = [
             ("duplicates", [f"{iso(t)}: {len(paths)} files" for t, paths in self.duplicates]),
             ("unparsed", [printable(p) for p in self.unparsed]),

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from goesvfi.core.errors import UserInputError
+from goesvfi.core.satellites import SECTOR_CODES
 from goesvfi.core.timeparse import (
     AbiFileName,
     AmbiguousNameError,
@@ -47,7 +48,6 @@ __all__ = [
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-CANONICAL_SECTORS = ("FD", "CONUS", "M1", "M2")
 _US = 1_000_000
 _SAMPLE = 5000  # frames sampled for interval and phase detection
 
@@ -76,8 +76,8 @@ def canonical_name(satellite: int, sector: str, band: int, start: datetime, ext:
     if not 1 <= satellite <= 99:
         raise UserInputError(f"satellite number {satellite} is not a GOES number such as 19")
     key = sector.upper()
-    if key not in CANONICAL_SECTORS:
-        raise UserInputError(f"sector '{sector}' is not one of {', '.join(CANONICAL_SECTORS)}")
+    if key not in SECTOR_CODES:
+        raise UserInputError(f"sector '{sector}' is not one of {', '.join(SECTOR_CODES)}")
     if not 1 <= band <= 16:
         raise UserInputError(f"band {band} is not an ABI band (1-16)")
     suffix = ext.lstrip(".")
@@ -95,20 +95,23 @@ def _snap(seconds: float) -> float:
     return float(max(1, round(seconds))) if seconds >= 1.5 else round(seconds, 3)
 
 
-def detect_interval(times: Sequence[datetime]) -> timedelta:
-    """The frame interval of ``times``, robust to gaps, duplicates and a few seconds of jitter.
+def detect_interval(times: Sequence[datetime], prior: timedelta | None = None) -> timedelta:
+    """The frame interval of ``times``: the cadence that the gaps between frames are multiples of.
 
-    Near-duplicates (steps under a quarter of the 75th-percentile step) are ignored; steps are
-    grouped when within 5 % (or 2 s) of each other; the largest group wins (the shorter step on
-    a tie). The result is snapped to a multiple of 30 s when within jitter of one.
+    A 5-minute series with every other frame missing is a 5-minute series, even where most gaps
+    are 10 minutes. Robust to duplicates, a few seconds of jitter (scan starts at :01:17, :06:17)
+    and a few odd gaps (an off-schedule file). ``prior`` is the cadence the product is known to
+    have (CONUS 5 min); it wins whenever the gaps are multiples of it. The result is snapped to a
+    multiple of 30 s when within jitter of one.
     """
-    return timedelta(microseconds=detect_interval_us([to_us(t) for t in times]))
+    prior_us = None if prior is None else prior // timedelta(microseconds=1)
+    return timedelta(microseconds=detect_interval_us([to_us(t) for t in times], prior_us))
 
 
-def detect_interval_us(micros: Sequence[int]) -> int:
+def detect_interval_us(micros: Sequence[int], prior_us: int | None = None) -> int:
     """:func:`detect_interval` on epoch microseconds (the scan's fast path); returns microseconds."""
     if len(micros) < 2:
-        raise IntervalError("need at least two frames to detect the interval; give --interval")
+        raise IntervalError("need at least two frames to detect the interval", hint="give the interval")
     ordered = sorted(micros)
     stride = max(1, len(ordered) // _SAMPLE)  # a few thousand steps decide as well as all
     steps = [
@@ -118,20 +121,79 @@ def detect_interval_us(micros: Sequence[int]) -> int:
     ]
     if not steps:
         raise IntervalError(
-            "all frames share one time (duplicates only); cannot detect the interval, give --interval"
+            "all frames share one time (duplicates only); cannot detect the interval", hint="give the interval"
         )
     steps.sort()
     p75 = steps[min(len(steps) - 1, (len(steps) * 3) // 4)]
-    kept = [s for s in steps if s >= 0.25 * p75]
-    groups: list[list[float]] = [[kept[0]]]
-    for step in kept[1:]:
+    groups = _gap_groups([s for s in steps if s >= 0.25 * p75])  # shorter steps: near-duplicates
+    total = sum(count for _, count in groups)
+    allowed = 2 * _odd_frames_allowed(total + 1)  # an off-schedule file makes two odd gaps
+    if prior_us is not None and prior_us > 0 and _unexplained(groups, prior_us / _US) <= allowed:
+        return prior_us
+    chosen = _cadence(groups, allowed)
+    return round(_snap(_refine(groups, chosen)) * _US)
+
+
+def _odd_frames_allowed(frames: int) -> int:
+    """Off-schedule files tolerated among ``frames``: one in 20 (one in 6 or fewer files: none)."""
+    return min(frames // 6, max(1, frames // 20))
+
+
+def _gap_groups(steps: list[float]) -> list[tuple[float, int]]:
+    """Sorted steps grouped when within 1 % (or 2 s) of a group's first: (median, count) each."""
+    groups: list[list[float]] = [[steps[0]]]
+    for step in steps[1:]:
         centre = groups[-1][0]
-        if step - centre <= max(2.0, 0.05 * centre):
+        if step - centre <= max(2.0, 0.01 * centre):
             groups[-1].append(step)
         else:
             groups.append([step])
-    best = max(groups, key=lambda g: (len(g), -g[0]))
-    return round(_snap(statistics.median(best)) * _US)
+    return [(statistics.median(group), len(group)) for group in groups]
+
+
+def _tolerance(cadence: float) -> float:
+    """How far a gap may be from a multiple of ``cadence`` (s): scan-start jitter, not a phase."""
+    return min(max(2.0, 0.05 * cadence), 0.25 * cadence)
+
+
+def _unexplained(groups: list[tuple[float, int]], cadence: float) -> int:
+    """How many gaps are not (within jitter) a whole number of ``cadence`` steps."""
+    tol = _tolerance(cadence)
+    missed = 0
+    for gap, count in groups:
+        multiple = round(gap / cadence)
+        if multiple < 1 or abs(gap - multiple * cadence) > tol:
+            missed += count
+    return missed
+
+
+def _cadence(groups: list[tuple[float, int]], allowed: int) -> float:
+    """The longest candidate cadence that all gaps but ``allowed`` are multiples of.
+
+    Candidates are the recurring gaps and their halves, thirds ... sixths (a lone gap is more
+    likely an odd file than a cadence). With no such candidate, the one explaining most gaps.
+    """
+    recurring = [gap for gap, count in groups if count >= 2] or [gap for gap, _ in groups]
+    candidates = sorted({_snap(gap / k) for gap in recurring for k in range(1, 7)}, reverse=True)
+    best, best_missed = candidates[0], _unexplained(groups, candidates[0])
+    for candidate in candidates:
+        missed = _unexplained(groups, candidate)
+        if missed <= allowed:
+            return candidate
+        if missed < best_missed:
+            best, best_missed = candidate, missed
+    return best
+
+
+def _refine(groups: list[tuple[float, int]], cadence: float) -> float:
+    """The median of each explained gap divided by its multiple: ``cadence`` measured, not guessed."""
+    tol = _tolerance(cadence)
+    estimates: list[float] = []
+    for gap, count in groups:
+        multiple = round(gap / cadence)
+        if multiple >= 1 and abs(gap - multiple * cadence) <= tol:
+            estimates.extend([gap / multiple] * min(count, 1000))
+    return statistics.median(estimates) if estimates else cadence
 
 
 def detect_anchor(times: Sequence[datetime], interval: timedelta) -> datetime:

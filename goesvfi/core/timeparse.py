@@ -13,7 +13,9 @@ Recognised, most specific first (the ``pattern`` name is what :class:`ParsedName
                parts, optional seconds, optional ``Z``/``UTC``
 ``folder``     a name holding only a time of day (``000020``, ``1200``, ``00-00-20``, ``ir_T0000Z``)
                inside a dated folder: ``YYYY/DDD/[HH/]`` or ``YYYY-MM-DD/[HH/]`` (or ``YYYYMMDD``);
-               four bare digits after a prefix (``frame_0001``) look like a counter and are refused
+               four bare digits after a prefix (``frame_0001``) look like a counter and are refused;
+               also any name without a time inside a folder whose own name holds a full timestamp
+               (``2024-12-21_18-00-22/frame.png``)
 
 Names whose date is written day/month-first (``05-08-2025``) are reported as ambiguous when
 both numbers could be a month; names with two different timestamps are ambiguous too. Both
@@ -29,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from goesvfi.core.errors import UserInputError
+from goesvfi.core.satellites import MESO_SECTORS, sector_code
 
 
 class AmbiguousNameError(UserInputError):
@@ -62,10 +65,8 @@ class AbiFileName:
     @property
     def sector(self) -> str:
         """``FD``, ``CONUS``, ``M1`` or ``M2``."""
-        return self.meso or _ABI_SECTOR[self.product[-1]]
+        return sector_code(self.product[-1], self.meso)
 
-
-_ABI_SECTOR = {"F": "FD", "C": "CONUS", "M": "M"}
 
 _ABI_RE = re.compile(
     r"^O[RE]_ABI-(L1b|L2)-([A-Za-z]+?)(F|C|M1|M2)-M(\d)(?:C(\d\d))?_G(\d\d)"
@@ -132,7 +133,7 @@ def parse_abi_filename(name: str) -> AbiFileName | None:
     created = _abi_time(match.group(14)) if match.group(14) else end
     if start is None or end is None or created is None:
         return None
-    meso = sector if sector in ("M1", "M2") else None
+    meso = sector if sector in MESO_SECTORS else None
     return AbiFileName(
         satellite=int(sat),
         product=f"ABI-{level}-{kind}{sector[0]}",
@@ -151,9 +152,13 @@ def _from_abi(match: re.Match[str]) -> ParsedName | None:
         return None
     sector = match.group(3)
     band = match.group(5)
-    return ParsedName(
-        start, "abi", int(match.group(6)), int(band) if band else None, _ABI_SECTOR.get(sector, sector)
-    )
+    return ParsedName(start, "abi", int(match.group(6)), int(band) if band else None, _abi_sector(sector))
+
+
+@lru_cache(maxsize=8)
+def _abi_sector(field: str) -> str:
+    """``F`` → ``FD``, ``C`` → ``CONUS``, ``M1``/``M2`` as they are."""
+    return sector_code(field[0], field if field in MESO_SECTORS else None)
 
 
 def _from_cdn(match: re.Match[str]) -> ParsedName | None:
@@ -295,5 +300,14 @@ def parse_name(name: str, parents: Sequence[str] = ()) -> ParsedName | None:
         return _from_cdn(match)
     parsed = _generic(name)
     if parsed is None and parents:
-        parsed = _parse_in_folder(name, tuple(parents))
+        parsed = _parse_in_folder(name, tuple(parents)) or _folder_stamp(parents[-1])
     return parsed
+
+
+@lru_cache(maxsize=4096)
+def _folder_stamp(folder: str) -> ParsedName | None:
+    """The time a folder's own name holds (``2024-12-21_18-00-22``), for an undated file inside it."""
+    parsed = parse_name(folder)
+    if parsed is None:
+        return None
+    return ParsedName(parsed.timestamp, "folder", parsed.satellite, parsed.band, parsed.sector)

@@ -27,7 +27,7 @@ def frames(tmp_path: Path) -> Path:
     for i in range(12):
         if i not in (4, 7):
             (folder / canonical_name(19, "CONUS", 13, START + i * FIVE, "nc")).write_bytes(b"x")
-    (folder / "again_20240501T120620Z.png").write_bytes(b"x")
+    (folder / "again_20240501T120620Z.nc").write_bytes(b"x")
     (folder / "notes.txt").write_text("x")
     return folder
 
@@ -100,6 +100,19 @@ def test_options_through_main(frames: Path, capsys: pytest.CaptureFixture[str]) 
     assert len(data["out_of_range"]) == 5
     assert data["interval_source"] == "given"
     assert data["cache"] == "off"
+
+
+def test_ext_chooses_the_format(frames: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for i in range(3):
+        (frames / f"img_{START + i * FIVE:%Y%m%dT%H%M%S}Z.png").write_bytes(b"x")
+    assert main(["check", str(frames), "--json", "--no-cache"]) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert (default["format"], default["other_formats"], default["found"]) == ("nc", {"png": 3}, 10)
+    assert main(["check", str(frames), "--json", "--no-cache", "--ext", "png"]) == 0
+    png = json.loads(capsys.readouterr().out)
+    assert (png["format"], png["found"], png["duplicates"]) == ("png", 3, [])
+    assert main(["check", str(frames), "--no-cache"]) == 0
+    assert "not checked: 3 png" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,7 @@ def test_cancel_through_the_control_file_keeps_the_checkpoint(tmp_path: Path) ->
         if event.level == "item" and event.done == 6:
             ControlFile.request(job_dir, "cancel")
 
-    with pytest.raises(CancelledByUser, match="goesvfi jobs cancel") as caught:
+    with pytest.raises(CancelledByUser, match="control file") as caught:
         run_pipeline(request, progress=cancel_at_six, interpolator_factory=lambda n, o: CrossFade())
     assert caught.value.exit_code == 130
     state = json.loads((job_dir / "state.json").read_text())

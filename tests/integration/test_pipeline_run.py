@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from pipeline_support import FFPROBE, CrossFade, decode, make_frame, make_frames, probe
 
+from goesvfi.core.config import VfiSettings
 from goesvfi.core.encode import EncodeSettings
 from goesvfi.core.pipeline import (
     BadFrameError,
@@ -181,7 +182,7 @@ def test_flow_pairs_run_two_at_once_give_the_same_frames_as_one_at_a_time(tmp_pa
             frames_out=tmp_path / f"png{threads}",
             multiplier=3,
             interpolator="flow",
-            threads=threads,
+            vfi=VfiSettings(threads=threads),
             job_dir=tmp_path / f"job{threads}",
             segment_frames=6,
         )

@@ -114,7 +114,8 @@ def test_range_fetch_matches_real_start_seconds_and_reuses_files(archive: Archiv
     again = fetch_range_sync(request(tmp_path, cfg, start, end)).to_json()
     assert again["skipped_existing"] == 12
     assert again["downloaded"] == 0
-    assert again["stats"]["s3"]["attempts"] == 0  # known files need no network at all
+    # Known files are only checked against the hour listings (their sizes), never downloaded.
+    assert again["stats"]["s3"]["attempts"] <= 2
 
 
 def test_explicit_times_pick_nearest_scan(archive: Archive, tmp_path: Path) -> None:

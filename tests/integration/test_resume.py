@@ -145,6 +145,23 @@ def test_kill_9_then_resume_gives_identical_frames(
     assert np.array_equal(decode(tmp_path / "split.mp4", 64, 48), reference[1])
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this platform")
+def test_sighup_checkpoints_like_sigterm(tmp_path: Path, reference: tuple[Path, np.ndarray]) -> None:
+    """A closed terminal (SIGHUP) used to kill the job with state.json still saying 'running'."""
+    _inputs(tmp_path, reference)
+    job = tmp_path / "job-hup"
+    proc = _start(tmp_path, "hup")
+    _pause(tmp_path, "hup", proc, after_segments=1)
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(60) == 129
+    state = _state(job)
+    assert state["status"] == "interrupted"
+    assert "SIGHUP" in state["message"]
+    assert len(state["done_segments"]) >= 1
+    assert _jobs("status", str(job))["status"] == "interrupted"
+    assert not list((job / "segments").glob(".*.part"))
+
+
 def test_sigterm_checkpoints_and_exits_143_after_pause_and_resume(
     tmp_path: Path, reference: tuple[Path, np.ndarray]
 ) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from goesvfi.core.colour.errors import ColourInputError
+from goesvfi.core.colour.gradients import Gradient
 from goesvfi.core.colour.native import (
     NativeOptions,
     UnderlayViewCache,
@@ -22,8 +24,6 @@ from goesvfi.core.colour.native import (
 )
 from goesvfi.core.config import RenderSettings
 from goesvfi.core.render.api import options_from_settings
-from goesvfi.core.render.colourmaps import Gradient
-from goesvfi.core.render.errors import RenderInputError
 from goesvfi.core.render.png import write_png
 
 
@@ -50,9 +50,9 @@ def test_underlay_is_sampled_by_lat_lon(tmp_path: Path) -> None:
 def test_bad_underlay_files(tmp_path: Path) -> None:
     square = tmp_path / "square.png"
     write_png(square, np.zeros((100, 100, 3), dtype=np.uint8))
-    with pytest.raises(RenderInputError, match="twice as wide"):
+    with pytest.raises(ColourInputError, match="twice as wide"):
         load_underlay(square)
-    with pytest.raises(RenderInputError, match="cannot be read"):
+    with pytest.raises(ColourInputError, match="cannot be read"):
         load_underlay(tmp_path / "missing.png")
 
 
@@ -117,7 +117,7 @@ def test_gradient_covers_only_the_clut_range() -> None:
     assert rgb[0, 1, 0] > 2 * rgb[0, 1, 2]  # level 0.85: near the red (start) end of 0.8-1.0
     assert rgb[0, 2, 2] > 240  # the coldest: the blue end
     assert rgb[0, 2, 0] < 20
-    with pytest.raises(RenderInputError, match="CLUT range"):
+    with pytest.raises(ColourInputError, match="CLUT range"):
         native_tables(NativeOptions(gradient=red_blue, clut_range=(0.9, 0.2)))
 
 
@@ -128,7 +128,7 @@ def test_gradient_and_clut_range_come_from_settings() -> None:
     assert native.gradient is not None
     assert native.gradient.stops[0][1] == (0x06, 0x00, 0x9F)
     assert native.clut_range == (0.5, 0.9)
-    with pytest.raises(RenderInputError, match="gradient file"):
+    with pytest.raises(ColourInputError, match="gradient file"):
         options_from_settings(RenderSettings(native_gradient="/nowhere/g.json"), colour="native")
 
 

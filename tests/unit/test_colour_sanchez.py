@@ -52,7 +52,7 @@ def test_validate_input(tmp_path: Path) -> None:
 def test_missing_binary_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sanchez, "search_paths", lambda configured=None: [tmp_path / "Sanchez"])
-    with pytest.raises(SanchezMissingError, match=r"bin/sanchez/README.md.*--colour native"):
+    with pytest.raises(SanchezMissingError, match=r"bin/sanchez/README.md.*native false colour"):
         find_sanchez()
     with pytest.raises(SanchezMissingError, match=r"render\.sanchez_path"):
         find_sanchez(tmp_path / "nope" / "Sanchez")

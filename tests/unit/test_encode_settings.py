@@ -104,6 +104,10 @@ def test_hardware_encoders_get_their_quality_option(encoder: str, expected: list
         ({"encoder": "mpeg4"}, "encoder 'mpeg4' is unknown"),
         ({"tune": "film", "encoder": "libx265"}, "tune 'film' does not apply to libx265"),
         ({"bufsize_k": 5000}, "bufsize is set without a bitrate"),
+        ({"bitrate_k": 8000, "bufsize_k": 4000}, "bufsize 4000k is smaller than the bitrate cap 8000k"),
+        ({"encoder": "h264_nvenc", "pix_fmt": "yuv422p"}, "h264_nvenc cannot encode yuv422p"),
+        ({"encoder": "h264_qsv", "pix_fmt": "yuv420p10le"}, "h264_qsv cannot encode yuv420p10le; use yuv420p"),
+        ({"encoder": "hevc_qsv", "crf": 0}, "hevc_qsv takes a quality"),
         ({"crf": 52}, "less than or equal to 51"),
         ({"unsharp": "7:7"}, "should match pattern"),
         ({"preset": "fastest"}, "Input should be"),
@@ -145,7 +149,7 @@ def test_profiles_match_facts_section_8() -> None:
 
 
 def test_unknown_profile_names_the_choices() -> None:
-    with pytest.raises(EncodeSettingsError, match="unknown; use one of default, optimal"):
+    with pytest.raises(EncodeSettingsError, match="unknown encoder profile; use one of default, optimal"):
         apply_profile(EncodeSettings(), "best")
 
 

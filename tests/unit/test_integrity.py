@@ -53,12 +53,12 @@ def scan(folder: Path, **kwargs: Any) -> ScanReport:
 
 def test_gaps_duplicates_unparsed_and_phase(tmp_path: Path) -> None:
     write_frames(tmp_path, conus(24, skip=(3, 10, 11)))
-    (tmp_path / "copy_20240501T120620Z.png").write_bytes(b"x")  # second file for 12:06:17 (3 s late)
+    (tmp_path / "copy_20240501T120620Z.nc").write_bytes(b"x")  # second file for 12:06:17 (3 s late)
     (tmp_path / "readme.txt").write_text("notes")
     (tmp_path / ".hidden_20240501T120117Z.png").write_bytes(b"x")  # dot files are ignored
     report = scan_folder(tmp_path, settings=SETTINGS, use_cache=False)
     assert report.interval == FIVE
-    assert report.interval_source == "detected"
+    assert report.interval_source == "product"  # CONUS names: its 5 min cadence, which the gaps fit
     assert report.expected_count == 24
     assert report.found_count == 21
     assert report.missing == [START + 3 * FIVE, START + 10 * FIVE, START + 11 * FIVE]
@@ -74,12 +74,17 @@ def test_gaps_duplicates_unparsed_and_phase(tmp_path: Path) -> None:
 
 
 def test_user_interval_overrides_detection(tmp_path: Path) -> None:
-    # Ten-minute data with most frames missing looks like a 20-minute cadence.
+    # Ten-minute data with most frames missing: most gaps are 20 minutes, the cadence is 10.
     ten = timedelta(minutes=10)
     times = [START + i * ten for i in range(0, 40) if i % 2 == 0 or i in (5, 17)]
-    write_frames(tmp_path, times)
+    for moment in times:
+        (tmp_path / f"frame_{moment:%Y%m%dT%H%M%S}Z.png").write_bytes(b"x")
     detected = scan(tmp_path)
-    assert detected.interval == timedelta(minutes=20)
+    assert (detected.interval, detected.interval_source) == (ten, "detected")
+    given = scan(tmp_path, interval=timedelta(minutes=20))
+    assert given.interval_source == "given"
+    assert given.expected_count == 20
+    assert len(given.off_schedule) == 2
     given = scan(tmp_path, interval=ten)
     assert given.interval_source == "given"
     assert given.expected_count == 39
@@ -122,13 +127,13 @@ def test_missing_and_unusable_root(tmp_path: Path) -> None:
 
 def test_tolerance_sorts_off_schedule_files(tmp_path: Path) -> None:
     write_frames(tmp_path, conus(6))
-    (tmp_path / "early_20240501T121017Z.png").write_bytes(b"x")  # 60 s before 12:11:17
+    (tmp_path / "early_20240501T121017Z.nc").write_bytes(b"x")  # 60 s before 12:11:17
     default = scan(tmp_path)
     assert len(default.duplicates) == 1
     assert not default.off_schedule
     strict = scan(tmp_path, tolerance=timedelta(seconds=30))
     assert not strict.duplicates
-    assert [Path(p).name for p, _ in strict.off_schedule] == ["early_20240501T121017Z.png"]
+    assert [Path(p).name for p, _ in strict.off_schedule] == ["early_20240501T121017Z.nc"]
     exact = scan(tmp_path, tolerance=timedelta(0))
     assert exact.tolerance == timedelta(0)
     assert len(exact.off_schedule) == 1
@@ -206,7 +211,7 @@ def test_chmod_000_subfolder(tmp_path: Path) -> None:
 
 def test_non_utf8_names(tmp_path: Path) -> None:
     write_frames(tmp_path, conus(3))
-    raw = os.fsencode(tmp_path) + b"/caf\xe9_20240501T121617Z.png"
+    raw = os.fsencode(tmp_path) + b"/caf\xe9_20240501T121617Z.nc"
     with open(raw, "wb") as handle:
         handle.write(b"x")
     with open(os.fsencode(tmp_path) + b"/\xff\xfe.txt", "wb") as handle:
@@ -215,9 +220,9 @@ def test_non_utf8_names(tmp_path: Path) -> None:
     assert report.found_count == 4
     data = report.to_json()
     text = json.dumps(data, ensure_ascii=False).encode("utf-8")  # must not raise
-    assert b"caf\\\\xe9_20240501T121617Z.png" in text
+    assert b"caf\\\\xe9_20240501T121617Z.nc" in text
     assert sorted(data["non_utf8_names"]) == sorted(
-        [f"{tmp_path}/caf\\xe9_20240501T121617Z.png", f"{tmp_path}/\\xff\\xfe.txt"]
+        [f"{tmp_path}/caf\\xe9_20240501T121617Z.nc", f"{tmp_path}/\\xff\\xfe.txt"]
     )
     again = scan_folder(tmp_path, settings=SETTINGS)
     assert again.found_count == 4
@@ -259,12 +264,16 @@ def test_empty_folder_and_single_frame(tmp_path: Path) -> None:
     empty = scan_folder(tmp_path, settings=SETTINGS, use_cache=False)
     assert (empty.expected_count, empty.found_count, empty.interval_source) == (0, 0, "unknown")
     assert empty.to_json()["interval_minutes"] == 0
-    write_frames(tmp_path, conus(1))
+    (tmp_path / "frame_20240501T120117Z.png").write_bytes(b"x")
     single = scan_folder(tmp_path, settings=SETTINGS, use_cache=False)
     assert (single.expected_count, single.found_count) == (1, 1)
-    assert any("--interval" in w for w in single.warnings)
+    assert any("interval" in w for w in single.warnings)
     given = scan_folder(tmp_path, interval=FIVE, end=START + 2 * FIVE, settings=SETTINGS, use_cache=False)
     assert given.missing == [START + FIVE, START + 2 * FIVE]
+    write_frames(tmp_path / "conus", conus(1))  # a single CONUS frame: the product's cadence
+    product = scan_folder(tmp_path / "conus", end=START + FIVE, settings=SETTINGS, use_cache=False)
+    assert (product.interval, product.interval_source, product.sector) == (FIVE, "product", "CONUS")
+    assert product.missing == [START + FIVE]
 
 
 def test_json_keys_and_types(tmp_path: Path) -> None:
@@ -283,7 +292,7 @@ def test_json_keys_and_types(tmp_path: Path) -> None:
 def test_csv_one_row_per_slot_written_atomically(tmp_path: Path) -> None:
     frames = tmp_path / "frames"
     paths = write_frames(frames, conus(5, skip=(1,)))
-    (frames / "dup_20240501T121117Z.png").write_bytes(b"x")
+    (frames / "dup_20240501T121117Z.nc").write_bytes(b"x")
     report = scan_folder(frames, settings=SETTINGS, use_cache=False)
     out = tmp_path / "report.csv"
     out.write_text("old contents")
@@ -292,7 +301,7 @@ def test_csv_one_row_per_slot_written_atomically(tmp_path: Path) -> None:
     assert rows[0] == ["timestamp", "status", "path"]
     assert [r[1] for r in rows[1:]] == ["found", "missing", "duplicate", "found", "found"]
     assert rows[1] == ["2024-05-01T12:01:17Z", "found", str(paths[0])]
-    assert rows[3][2] == f"{paths[1]};{frames / 'dup_20240501T121117Z.png'}"  # sorted
+    assert rows[3][2] == f"{paths[1]};{frames / 'dup_20240501T121117Z.nc'}"  # sorted
     assert sorted(p.name for p in tmp_path.iterdir()) == ["frames", "report.csv"]  # no temp left
 
 
@@ -417,3 +426,82 @@ def test_scans_from_several_threads_share_one_cache(tmp_path: Path) -> None:
         assert results[n].cache_reused == 19
         assert results[n].warnings == []
     assert cache.count_files() == 4 * 19
+
+
+def test_every_other_frame_missing_is_a_five_minute_series(tmp_path: Path) -> None:
+    # most gaps are 10 minutes; the last stretch is complete, so the cadence is 5 minutes
+    times = conus(100, skip=[i for i in range(80) if i % 2])
+    for moment in times:
+        (tmp_path / f"img_{moment:%Y%m%dT%H%M%S}Z.png").write_bytes(b"x")
+    report = scan(tmp_path)
+    assert (report.interval, report.interval_source) == (FIVE, "detected")
+    assert report.expected_count == 100
+    assert len(report.missing) == 40
+    assert not report.off_schedule
+
+
+def test_product_cadence_is_the_prior(tmp_path: Path) -> None:
+    ten = timedelta(minutes=10)
+    write_frames(tmp_path / "conus", [START + i * ten for i in range(12)])  # CONUS every 10 min
+    conus_report = scan(tmp_path / "conus")
+    assert (conus_report.interval, conus_report.interval_source, conus_report.sector) == (FIVE, "product", "CONUS")
+    assert len(conus_report.missing) == 11
+    full_disk = tmp_path / "fd"
+    full_disk.mkdir()
+    for i in range(8):  # full disk every 20 minutes: the 10-minute cadence, every other one missing
+        moment = datetime(2024, 5, 1, 12, 0, 20, tzinfo=UTC) + 2 * i * ten
+        (full_disk / canonical_name(19, "FD", 13, moment, "jpg")).write_bytes(b"x")
+    fd_report = scan(full_disk)
+    assert (fd_report.interval, fd_report.sector, len(fd_report.missing)) == (ten, "FD", 7)
+
+
+def test_default_range_is_first_to_last_frame(tmp_path: Path) -> None:
+    times = conus(12)
+    first = START - timedelta(seconds=200)  # off the :01:17/:06:17 phase, nearer 11:56:17
+    last = START + 11 * FIVE + timedelta(seconds=200)  # nearer the slot after the series
+    for moment in [*times, first, last]:
+        (tmp_path / f"img_{moment:%Y%m%dT%H%M%S}Z.png").write_bytes(b"x")
+    report = scan(tmp_path, interval=FIVE)
+    assert report.missing == []
+    assert report.off_schedule == []
+    assert report.expected[0] == first
+    assert report.expected[-1] == last
+    assert report.expected_count == 14
+    assert report.found_count == 14
+    assert all(first <= t <= last for t in report.expected)
+    # a given range still reports what falls outside the schedule
+    ranged = scan(tmp_path, interval=FIVE, start=first, end=last)
+    assert len(ranged.off_schedule) == 2
+    assert ranged.missing == []
+
+
+def test_each_image_format_is_its_own_series(tmp_path: Path) -> None:
+    for i, moment in enumerate(conus(6)):
+        (tmp_path / f"img_{moment:%Y%m%dT%H%M%S}Z.png").write_bytes(b"x")
+        if i < 4:
+            (tmp_path / f"img_{moment:%Y%m%dT%H%M%S}Z.tiff").write_bytes(b"x")
+    report = scan(tmp_path)
+    assert report.duplicates == []
+    assert (report.format, report.other_formats) == ("png", {"tif": 4})
+    assert (report.expected_count, report.found_count) == (6, 6)
+    assert report.to_json()["other_formats"] == {"tif": 4}
+    assert any("not checked: 4 tif" in line for line in report.summary_lines())
+    tif = scan(tmp_path, ext=".TIF")
+    assert (tif.format, tif.other_formats, tif.found_count) == ("tif", {"png": 6}, 4)
+    none = scan(tmp_path, ext="jpg")
+    assert none.found_count == 0
+    assert any("no dated jpg files" in w for w in none.warnings)
+    with pytest.raises(ScanInputError, match="extension"):
+        scan(tmp_path, ext="p/g")
+
+
+def test_time_only_in_folder_names(tmp_path: Path) -> None:
+    for i in range(6):
+        if i != 3:
+            folder = tmp_path / f"2024-12-21_18-{i * 10:02d}-22"
+            folder.mkdir()
+            (folder / "frame.png").write_bytes(b"x")
+    report = scan_folder(tmp_path, recursive=True, settings=SETTINGS)  # with the cache
+    assert report.interval == timedelta(minutes=10)
+    assert report.missing == [datetime(2024, 12, 21, 18, 30, 22, tzinfo=UTC)]
+    assert report.unparsed == []

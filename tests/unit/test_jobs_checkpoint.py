@@ -15,6 +15,7 @@ from goesvfi.core.jobs.checkpoint import (
     known_jobs,
     manifest_differences,
     register_job,
+    resumable_jobs,
 )
 
 MANIFEST = {
@@ -100,3 +101,51 @@ def test_references_to_deleted_job_folders_are_pruned(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "temporary")
     assert known_jobs() == []
     assert list(jobs_root().glob("*.ref")) == []
+
+
+@pytest.mark.parametrize(
+    ("saved", "running", "status"),
+    [
+        ("running", True, "running"),
+        ("paused", True, "paused"),
+        ("new", True, "running"),
+        ("running", False, "stopped"),  # the process died without writing its status (kill -9)
+        ("paused", False, "stopped"),
+        ("new", False, "stopped"),
+        ("unknown", False, "stopped"),
+        ("interrupted", False, "interrupted"),
+        ("failed", False, "failed"),
+        ("done", False, "done"),
+    ],
+)
+def test_status_comes_from_the_state_and_the_lock(
+    tmp_path: Path, saved: str, running: bool, status: str
+) -> None:
+    job = JobFolder(tmp_path / "job")
+    job.start_fresh({**MANIFEST, "input_dir": "/in", "output": "/out.mp4"})
+    job.write_state(JobState(status=saved))
+    if running:
+        with job.locked():
+            assert job.status() == status
+            assert job.info().running
+            assert job.info().pid is not None
+    else:
+        assert job.status() == status
+        assert not job.info().running
+
+
+def test_resumable_jobs_list_interrupted_and_stopped_jobs_with_their_request(tmp_path: Path) -> None:
+    folders = {}
+    for name, saved in (("a", "interrupted"), ("b", "done"), ("c", "running"), ("d", "failed")):
+        job = JobFolder(tmp_path / name)
+        job.start_fresh({**MANIFEST, "input_dir": f"/in/{name}", "output": f"/out/{name}.mp4"})
+        job.write_state(JobState(status=saved, frames_done=3, frames_total=9))
+        register_job(job.path)
+        folders[name] = job
+    found = {Path(info.job_dir).name: info for info in resumable_jobs()}
+    assert sorted(found) == ["a", "c", "d"]  # c says running but no process holds it: stopped
+    assert found["c"].status == "stopped"
+    assert found["a"].input_dir == "/in/a"
+    assert found["a"].output == "/out/a.mp4"
+    assert found["a"].settings == {"fps": 30, "multiplier": 4}
+    assert found["a"].to_json()["frames_done"] == 3

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from goesvfi.core.jobs.control import CancelledByUser, CancelToken, ControlFile, signal_handlers
+from goesvfi.core.jobs.control import CancelledByUser, CancelToken, ControlFile, signal_handlers, stop_signals
 
 
 def test_signal_cancel_sets_exit_code_128_plus_signal() -> None:
@@ -87,7 +87,7 @@ def test_cancel_through_the_control_file_ends_a_pause(tmp_path: Path) -> None:
     ControlFile.request(tmp_path, "cancel")
     thread.join(10)
     assert len(errors) == 1
-    assert "goesvfi jobs cancel" in str(errors[0])
+    assert "control file" in str(errors[0])
 
 
 def test_a_signal_ends_a_pause(tmp_path: Path) -> None:
@@ -110,3 +110,41 @@ def test_a_signal_ends_a_pause(tmp_path: Path) -> None:
     thread.join(10)
     assert errors
     assert errors[0].exit_code == 130
+
+
+def test_sighup_cancels_like_sigterm_and_exits_129() -> None:
+    token = CancelToken()
+    before = signal.getsignal(signal.SIGHUP)
+    with signal_handlers(token):
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert token.wait(10)
+    assert token.exit_code == 129
+    assert signal.getsignal(signal.SIGHUP) is before
+
+
+def test_without_sighup_only_sigint_and_sigterm_are_handled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no SIGHUP: the handlers must install without it."""
+    hup = signal.SIGHUP
+    monkeypatch.delattr(signal, "SIGHUP")
+    assert stop_signals() == (signal.SIGINT, signal.SIGTERM)
+    before = signal.getsignal(hup)
+    token = CancelToken()
+    with signal_handlers(token):
+        assert signal.getsignal(hup) is before
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert token.wait(10)
+    assert token.exit_code == 143
+
+
+def _press_ctrl_c_twice(token: CancelToken) -> None:
+    with signal_handlers(token):
+        os.kill(os.getpid(), signal.SIGINT)
+        assert token.wait(10)
+        os.kill(os.getpid(), signal.SIGINT)  # the handler raises in the main thread, right here
+
+
+def test_a_second_ctrl_c_raises_at_once() -> None:
+    token = CancelToken()
+    with pytest.raises(KeyboardInterrupt):
+        _press_ctrl_c_twice(token)
+    assert token.exit_code == 130

@@ -141,3 +141,18 @@ def test_unwritable_log_folder_is_a_warning_not_a_crash(tmp_path: Path) -> None:
     stream = io.StringIO()
     assert setup_logging(log_directory=blocker / "log", stream=stream) is None
     assert "cannot write log file" in stream.getvalue()
+
+
+def test_extra_file_gets_the_same_records_and_is_replaced_not_doubled(tmp_path: Path) -> None:
+    """The job log of a detached run goes through setup_logging, not a second ad-hoc handler."""
+    job_log = tmp_path / "job" / "job.log"
+    for _ in range(2):  # a second call must not add a second handler (doubled lines)
+        setup_logging(stream=io.StringIO(), extra_file=job_log)
+    logging.getLogger("goesvfi.core.pipeline").info("segment 3 finished")
+    logging.getLogger("goesvfi.core.pipeline").debug("not in the job log without debug")
+    files = [h for h in logging.getLogger(ROOT_LOGGER).handlers if isinstance(h, logging.FileHandler)]
+    assert [Path(h.baseFilename) for h in files] == [job_log]
+    files[0].flush()
+    lines = job_log.read_text(encoding="utf-8").splitlines()
+    assert len([line for line in lines if "segment 3 finished" in line]) == 1
+    assert not any("not in the job log" in line for line in lines)

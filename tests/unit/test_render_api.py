@@ -125,9 +125,9 @@ def test_native_false_colour(full_disk: Path) -> None:
 
 def test_bad_options_are_user_errors(conus: Path) -> None:
     for options, needle in (
-        (RenderOptions(downsample=0), "--downsample"),
-        (RenderOptions(dqf="most"), "--dqf"),
-        (RenderOptions(lat=(1.0, 2.0)), "--lat and --lon"),
+        (RenderOptions(downsample=0), "downsample factor is out of range"),
+        (RenderOptions(dqf="most"), "unknown data quality level"),
+        (RenderOptions(lat=(1.0, 2.0)), "latitude and longitude ranges go together"),
         (RenderOptions(bit_depth=16, colour="ir-colour"), "grey only"),
         (RenderOptions(downsample=64, lat=(30.0, 31.0), lon=(-90.0, -89.0)), "no pixels"),
     ):

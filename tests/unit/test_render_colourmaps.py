@@ -1,4 +1,4 @@
-"""Colour tables anchored to Kelvin, Sanchez-shaped gradients and the legend."""
+"""Colour tables anchored to Kelvin, tables spread from gradients, and the legend."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ import pytest
 
 from goesvfi.core.render.colourmaps import (
     NODATA,
-    builtin_gradients,
     grey_ir,
     grey_visible,
     ir_colour,
     legend,
-    load_gradient,
     resolve_table,
 )
 from goesvfi.core.render.errors import RenderInputError
@@ -65,33 +63,6 @@ def test_sanchez_shaped_gradient_file(tmp_path: Path) -> None:
     rgb = table.apply(np.array([[180.0, 320.0]], dtype=np.float32))
     assert rgb[0, 0].tolist() == [255, 0, 0]  # position 1 = coldest
     assert rgb[0, 1].tolist() == [0, 0, 255]
-
-
-@pytest.mark.parametrize(
-    ("content", "needle"),
-    [
-        ("{not json", "cannot be read as JSON"),
-        ('[{"Colour": "ff0000", "Position": 0}]', "at least two"),
-        ('[{"Colour": "red", "Position": 0}, {"Colour": "00ff00", "Position": 1}]', "rrggbb"),
-        ('[{"Colour": "ff0000", "Position": 2}, {"Colour": "00ff00", "Position": 1}]', "outside 0..1"),
-        ('[{"Color": "ff0000", "Position": 0}, {"Colour": "00ff00", "Position": 1}]', "'Colour' and"),
-    ],
-)
-def test_bad_gradient_files_name_the_file(tmp_path: Path, content: str, needle: str) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text(content)
-    with pytest.raises(RenderInputError, match=needle) as info:
-        load_gradient(path)
-    assert "bad.json" in str(info.value)
-
-
-def test_shipped_gradients_load() -> None:
-    shipped = builtin_gradients()
-    assert "darkred-blue" in shipped
-    for path in shipped.values():
-        assert len(load_gradient(path).stops) >= 2
-    stops = load_gradient(shipped["darkred-blue"]).stops
-    assert stops[0] == (0.0, (0x06, 0x00, 0x9F))
 
 
 def test_unknown_colour_and_ir_colour_on_visible() -> None:

@@ -230,6 +230,51 @@ def test_interval_of_mesoscale_and_full_disk() -> None:
     assert detect_interval(sparse) == timedelta(minutes=10)
 
 
+def _every_other_missing(count: int = 120, full_from: int = 96) -> list[datetime]:
+    """A 5-minute series with real scan-start jitter, every other frame missing before ``full_from``."""
+    times = _series(CONUS_START, FIVE, count)
+    jittered = [t + timedelta(milliseconds=(i * 173) % 800 - 400) for i, t in enumerate(times)]
+    return [t for i, t in enumerate(jittered) if i >= full_from or i % 2 == 0]
+
+
+def test_interval_is_the_cadence_the_gaps_are_multiples_of() -> None:
+    # most gaps are 10 minutes (every other frame missing over 80 % of the span): still 5 minutes
+    assert detect_interval(_every_other_missing()) == FIVE
+    # and with gaps of 10, 15 and 20 minutes around a few complete stretches
+    times = _series(CONUS_START, FIVE, 200)
+    sparse = [t for i, t in enumerate(times) if i % 7 in (0, 2, 5) or 100 <= i < 110]
+    assert detect_interval(sparse) == FIVE
+
+
+def test_interval_tolerates_a_few_odd_files() -> None:
+    times = _series(CONUS_START, FIVE, 60)
+    odd = [*times, CONUS_START + 10 * FIVE + timedelta(minutes=2), CONUS_START + 40 * FIVE - timedelta(seconds=100)]
+    assert detect_interval(odd) == FIVE
+    short = [*times[:7], CONUS_START + 2 * FIVE - timedelta(minutes=1)]  # one odd file in eight
+    assert detect_interval(short) == FIVE
+    assert detect_interval([CONUS_START, CONUS_START + FIVE, CONUS_START + 3 * FIVE]) == FIVE
+
+
+def test_interval_prior_from_the_product() -> None:
+    ten = timedelta(minutes=10)
+    every_ten = _series(CONUS_START, ten, 30)  # CONUS files, every other one missing throughout
+    assert detect_interval(every_ten) == ten
+    assert detect_interval(every_ten, prior=FIVE) == FIVE
+    # a prior the gaps do not fit loses: full disk in mode 3 (15 min), or mode 4 (5 min)
+    fifteen = _series(utc(2019, 1, 1, 0, 0, 20), timedelta(minutes=15), 20)
+    assert detect_interval(fifteen, prior=ten) == timedelta(minutes=15)
+    assert detect_interval(_series(CONUS_START, FIVE, 20), prior=ten) == FIVE
+
+
+def test_time_only_in_the_folder_name() -> None:
+    parsed = parse_name("frame.png", ("goes", "2024-12-21_18-00-22"))
+    assert parsed is not None
+    assert (parsed.pattern, parsed.timestamp) == ("folder", utc(2024, 12, 21, 18, 0, 22))
+    assert parse_name("frame.png", ("goes", "frames")) is None
+    own = parse_name("frame_20240101T000000Z.png", ("2024-12-21_18-00-22",))
+    assert own is not None and own.timestamp == utc(2024, 1, 1)  # the file's own time wins
+
+
 def test_interval_needs_two_distinct_times() -> None:
     with pytest.raises(IntervalError):
         detect_interval([CONUS_START])

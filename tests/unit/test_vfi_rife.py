@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from goesvfi.core.vfi.base import FrameInputError, ModelError, crossfade
 from goesvfi.core.vfi.flow import FlowInterpolator
-from goesvfi.core.vfi.ifnet import IFNet, load_net, warp_pair, warp_pair_reduced
+from goesvfi.core.vfi.ifnet import IFNet
 from goesvfi.core.vfi.models import find_weights
 from goesvfi.core.vfi.rife import (
     RifeInterpolator,
@@ -23,6 +23,8 @@ from goesvfi.core.vfi.rife import (
     tile_grid,
 )
 from goesvfi.core.vfi.synthetic import cloud_frames, psnr
+from goesvfi.core.vfi.warp import warp_pair, warp_pair_reduced
+from goesvfi.core.vfi.weights import load_net
 
 WEIGHTS = find_weights("rife-hdv3")
 needs_weights = pytest.mark.skipif(

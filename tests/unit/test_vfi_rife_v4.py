@@ -13,10 +13,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from goesvfi.core.vfi.ifnet import load_net
 from goesvfi.core.vfi.ifnet_v4 import IFNetV4
 from goesvfi.core.vfi.rife import RifeInterpolator
 from goesvfi.core.vfi.synthetic import cloud_frames
+from goesvfi.core.vfi.weights import load_net
 
 
 def _expected_keys() -> set[str]:

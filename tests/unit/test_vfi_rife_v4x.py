@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 
 from goesvfi.core.vfi.base import ModelError
-from goesvfi.core.vfi.ifnet import load_net
 from goesvfi.core.vfi.ifnet_v4 import IFNetV4
 from goesvfi.core.vfi.rife import RifeInterpolator
 from goesvfi.core.vfi.synthetic import cloud_frames
+from goesvfi.core.vfi.weights import load_net
 
 Shapes = dict[str, tuple[int, ...]]
 ENCODER_NAMES = {"plain": ["0", "1"], "seq": ["0", "2", "4", "6"], "head": ["cnn0", "cnn1", "cnn2", "cnn3"]}

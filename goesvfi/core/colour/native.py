@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from goesvfi.core.render.colourmaps import Gradient, Rgb
-from goesvfi.core.render.errors import RenderInputError
+from goesvfi.core.colour.errors import ColourInputError
+from goesvfi.core.colour.gradients import Gradient, Rgb, builtin_gradients, load_gradient
 
 U8 = npt.NDArray[np.uint8]
 F64 = npt.NDArray[np.float64]
@@ -71,11 +71,17 @@ def default_underlay_path() -> Path:
     try:
         path = Path(str(resources.files("cartopy") / NATURAL_EARTH))
     except ModuleNotFoundError:
-        raise RenderInputError(
-            "no underlay image: install the 'cartopy' package or give --underlay WORLD_IMAGE"
+        raise ColourInputError(
+            "no underlay image",
+            setting="underlay",
+            hint="install the 'cartopy' package or choose an equirectangular world image",
         ) from None
     if not path.is_file():
-        raise RenderInputError(f"the cartopy underlay {path} is missing; give --underlay WORLD_IMAGE")
+        raise ColourInputError(
+            f"the cartopy underlay {path} is missing",
+            setting="underlay",
+            hint="choose an equirectangular world image",
+        )
     return path
 
 
@@ -86,10 +92,10 @@ def load_underlay(path: Path | None = None) -> U8:
     source = Path(path) if path is not None else default_underlay_path()
     image = cv2.imread(str(source), cv2.IMREAD_COLOR)
     if image is None:
-        raise RenderInputError(f"underlay {source} cannot be read as an image; give a PNG or JPEG")
+        raise ColourInputError(f"underlay {source} cannot be read as an image; give a PNG or JPEG")
     height, width = image.shape[:2]
     if abs(width / height - 2.0) > 0.05:
-        raise RenderInputError(
+        raise ColourInputError(
             f"underlay {source} is {width}x{height}; an equirectangular world image is twice as wide as tall"
         )
     rgb: U8 = np.ascontiguousarray(image[:, :, ::-1])
@@ -108,8 +114,6 @@ def prepare_natural_earth(rgb: U8, levels: tuple[float, float, float, float] = N
 
 def named_gradient(text: str) -> Gradient:
     """A shipped gradient by name (``darkred-blue``) or a Sanchez-shaped gradient JSON file."""
-    from goesvfi.core.render.colourmaps import builtin_gradients, load_gradient
-
     return load_gradient(builtin_gradients().get(text, Path(text)))
 
 
@@ -121,7 +125,7 @@ def parse_tint(text: str) -> Rgb:
             raise ValueError(value)
         return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
     except ValueError:
-        raise RenderInputError(f"tint '{text}' is not an rrggbb colour; write e.g. 1b3f66") from None
+        raise ColourInputError(f"tint '{text}' is not an rrggbb colour; write e.g. 1b3f66") from None
 
 
 def level_curve(lo_k: float, hi_k: float, equalise: bool = True) -> F64:
@@ -168,7 +172,7 @@ def native_tables(options: NativeOptions, lo_k: float = 180.0, hi_k: float = 320
         return NativeTables(clouds)
     lo, hi = options.clut_range
     if not 0.0 <= lo < hi <= 1.0:
-        raise RenderInputError(f"CLUT range {lo:g}-{hi:g} is not within 0-1 with min < max")
+        raise ColourInputError(f"CLUT range {lo:g}-{hi:g} is not within 0-1 with min < max")
     inside = (levels >= lo) & ((levels < hi) | (hi == 1.0))  # the coldest level stays in a 0-1 range
     colours = options.gradient.sample(256)
     where = np.clip(np.rint((levels - lo) / (hi - lo) * 255.0), 0, 255).astype(np.int64)

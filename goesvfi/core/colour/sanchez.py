@@ -30,13 +30,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from goesvfi.core.errors import GoesVfiError
-from goesvfi.core.render.errors import RenderError, RenderInputError
+from goesvfi.core.colour.errors import ColourError, ColourInputError
 
 if TYPE_CHECKING:
     from goesvfi.core.jobs.control import CancelToken
     from goesvfi.core.jobs.progress import ProgressEvent
-    from goesvfi.core.render.api import RenderOptions
 
 ProgressCallback = Callable[["ProgressEvent"], None]
 
@@ -47,15 +45,15 @@ MIN_SIDE, MAX_SIDE = 100, 10000
 _SIGNATURES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpg", b"II*\x00": "tif", b"MM\x00*": "tif"}
 
 
-class SanchezError(RenderError):
+class SanchezError(ColourError):
     """Sanchez ran and failed, timed out or used too much memory."""
 
 
-class SanchezMissingError(RenderInputError):
+class SanchezMissingError(ColourInputError):
     """No usable Sanchez binary was found."""
 
 
-class SanchezInputError(RenderInputError):
+class SanchezInputError(ColourInputError):
     """The image cannot be given to Sanchez."""
 
 
@@ -95,8 +93,10 @@ def find_sanchez(configured: Path | None = None) -> Path:
             return path
     where = f"bin/sanchez/{platform_dir()}/, the user data folder's sanchez/{platform_dir()}/ or PATH"
     raise SanchezMissingError(
-        f"Sanchez is not installed (looked in {where}); see bin/sanchez/README.md, "
-        "or use --colour native which needs nothing extra"
+        f"Sanchez is not installed (looked in {where})",
+        setting="colour",
+        value="sanchez",
+        hint="see bin/sanchez/README.md, or use the native false colour, which needs nothing extra",
     )
 
 
@@ -128,7 +128,7 @@ def _probe(binary: Path) -> list[str]:
                               check=False)
         text = (done.stdout + done.stderr).lower()
         if "geostationary" not in text and "sanchez" not in text:
-            problems.append(f"{binary} --help does not look like Sanchez")
+            problems.append(f"{binary} does not describe itself as Sanchez when asked for its help")
     except (OSError, subprocess.SubprocessError) as exc:
         problems.append(f"{binary} does not run: {exc}")
     resources = binary.parent / "Resources"
@@ -183,9 +183,11 @@ def validate_input(path: Path) -> str:
     except (OSError, UnidentifiedImageError) as exc:
         raise SanchezInputError(f"{target}: the image cannot be decoded ({exc})") from exc
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        hint = "use --downsample or --size" if max(width, height) > MAX_SIDE else "use a larger image"
+        too_big = max(width, height) > MAX_SIDE
         raise SanchezInputError(
-            f"{target}: {width}x{height} px; Sanchez needs {MIN_SIDE}-{MAX_SIDE} px a side ({hint})"
+            f"{target}: {width}x{height} px; Sanchez needs {MIN_SIDE}-{MAX_SIDE} px a side",
+            setting="downsample" if too_big else None,
+            hint="downsample the image or give a smaller size" if too_big else "use a larger image",
         )
     return kind
 
@@ -316,59 +318,21 @@ def run_sanchez(
     return dest
 
 
-def render_with_sanchez(
-    path: Path, options: RenderOptions, *, cancel: CancelToken | None = None,
-    progress: ProgressCallback | None = None,
+def colour_image(
+    grey: npt.NDArray[np.uint8], job: SanchezJob, *, binary: Path | None = None,
+    cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
 ) -> npt.NDArray[np.uint8]:
-    """Grey-render a full-disk IR file, colour it with Sanchez and return RGB."""
-    import dataclasses
-
+    """Colour a grey full-disk IR image (inverted, cold = bright) with Sanchez; return RGB."""
     import cv2
 
-    from goesvfi.core.render.api import open_source, render_image
-    from goesvfi.core.render.png import write_png
-
-    source = open_source(Path(path), options)
-    try:
-        satellite, start, sector = _identity(source, Path(path))
-    finally:
-        source.close()
-    if sector != "FD" or source.kind != "bt":
-        raise RenderInputError(
-            f"{path}: Sanchez colours full-disk IR images only; use --colour native for other sectors"
-        )
-    grey_options = dataclasses.replace(options, colour="grey", legend=False, size=None, bit_depth=8)
-    grey = render_image(Path(path), grey_options, cancel=cancel, progress=progress)
-    job = SanchezJob(satellite, start, resolution=resolution_arg(options.sanchez_resolution),
-                     underlay=options.underlay, timeout_s=options.sanchez_timeout_s,
-                     memory_limit_mb=options.sanchez_memory_mb)
     with tempfile.TemporaryDirectory(prefix=".goesvfi-sanchez-") as tmp:
-        grey_png = write_png(Path(tmp) / "grey.png", grey)
-        coloured = run_sanchez(grey_png, Path(tmp) / "coloured.png", job, binary=options.sanchez_path,
+        grey_png = Path(tmp) / "grey.png"
+        if not cv2.imwrite(str(grey_png), grey):
+            raise SanchezError(f"the grey image for Sanchez could not be written to {tmp}")
+        coloured = run_sanchez(grey_png, Path(tmp) / "coloured.png", job, binary=binary,
                                cancel=cancel, progress=progress)
         bgr = cv2.imread(str(coloured), cv2.IMREAD_COLOR)
     if bgr is None:
-        raise SanchezError(f"Sanchez's output for {path} cannot be decoded")
+        raise SanchezError(f"Sanchez's output for the {job.start:%Y-%m-%d %H:%M} image cannot be decoded")
     rgb: npt.NDArray[np.uint8] = np.ascontiguousarray(bgr[:, :, ::-1])
-    if options.size is not None:
-        rgb = np.asarray(cv2.resize(rgb, options.size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
     return rgb
-
-
-def _identity(source: object, path: Path) -> tuple[int, datetime, str]:
-    """Satellite, scan start and sector of a NetCDF header or a frame name."""
-    header = getattr(source, "header", None)
-    if header is not None and header.satellite and header.start:
-        return int(header.satellite), header.start, str(header.sector)
-    from goesvfi.core.timeindex import parse_name
-
-    try:
-        parsed = parse_name(path.name)
-    except GoesVfiError:
-        parsed = None
-    if parsed is None or parsed.satellite is None:
-        raise RenderInputError(
-            f"{path}: the satellite and time are unknown, and Sanchez needs them; "
-            "name the frame like GOES19_FD_CH13_20250508T000020Z.png"
-        )
-    return parsed.satellite, parsed.timestamp, parsed.sector or "?"

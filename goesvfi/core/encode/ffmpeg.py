@@ -4,9 +4,10 @@ Frames go to ffmpeg as raw video over stdin (``-f rawvideo -pix_fmt rgb24 -s WxH
 -i -``): never a temporary image per frame, never a shell. When the video is ``yuv420p`` at an even
 size, the writer converts each frame with OpenCV itself and pipes ``yuv420p`` (BT.601 limited range,
 as ffmpeg's own conversion): half the bytes through the pipe and about 40 % less encoder CPU.
-The video is written to a temporary file next to the destination, its frames are counted, and
-only then is it renamed into place, so a failed or interrupted encode never leaves a half-written
-video under the final name.
+The video is written to a temporary file next to the destination (unique per job, so two jobs
+writing one output never share it), its frames are counted, and only then is it renamed into
+place, so a failed or interrupted encode never leaves a half-written video under the final name,
+and no temporary file is left behind on any failure.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from goesvfi.core.atomic import atomic_path, temp_name
 from goesvfi.core.encode.errors import EncodeError, EncoderUnavailableError
 from goesvfi.core.encode.settings import EncodeSettings, fps_text
 
@@ -207,11 +209,18 @@ def concat_command(
     return command
 
 
-def count_frames(ffmpeg: str, path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> int:
-    """Number of video frames (packets) in ``path``, read by stream copy to the null muxer."""
+def count_frames(
+    ffmpeg: str, path: Path, timeout_s: float = PROBE_TIMEOUT_S, container: str | None = None
+) -> int:
+    """Number of video frames (packets) in ``path``, read by stream copy to the null muxer.
+
+    ``container`` names the format when the file name cannot (a temporary ``.part`` name): a
+    short MPEG-TS segment is otherwise probed as MPEG-PS and found unreadable.
+    """
+    given = ["-f", container] if container else []
     command = [
         ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-nostats", "-progress", "pipe:1",
-        "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-",
+        *given, "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-",
     ]  # fmt: skip
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
@@ -251,10 +260,11 @@ def _tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
 def temp_path(final: Path) -> Path:
     """A temporary name in the destination folder (same file system, so the rename is atomic).
 
-    Fixed rather than per-process so ``--print-ffmpeg`` shows the real command; the job lock
-    keeps two runs of one job apart.
+    Unique per process and call (:func:`goesvfi.core.atomic.temp_name`): two jobs writing the
+    same output never share it, the final rename is the only shared step, and the last job to
+    finish wins whole.
     """
-    return final.with_name(f".{final.name}.part")
+    return temp_name(final)
 
 
 class FrameWriter:
@@ -472,13 +482,33 @@ def lower_priority(pid: int, nice: int) -> None:
 
 
 def verify_and_rename(ffmpeg: str, partial: Path, final: Path, expected_frames: int | None) -> None:
-    """Count ``partial``'s frames; rename it to ``final`` only when the count is right."""
-    try:
-        frames = count_frames(ffmpeg, partial)
+    """Count ``partial``'s frames; publish it as ``final`` (:func:`goesvfi.core.atomic.atomic_path`:
+    flushed to disk, renamed) only when the count is right. ``partial`` is gone afterwards."""
+
+    def check(path: Path) -> None:
+        container = {".ts": "mpegts", ".mp4": "mp4"}.get(final.suffix.lower())
+        frames = count_frames(ffmpeg, path, container=container)
         if expected_frames is not None and frames != expected_frames:
             raise EncodeError(
                 f"{final.name} has {frames} frames, expected {expected_frames}; the video was not kept"
             )
-        os.replace(partial, final)
+
+    try:
+        with atomic_path(final, verify=check) as tmp:
+            os.replace(partial, tmp)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def run_to_file(
+    ffmpeg: str, command: list[str], final: Path, what: str, timeout_s: float, expected_frames: int | None
+) -> None:
+    """Run ``command`` (which writes its last argument, a :func:`temp_path` of ``final``) and
+    publish the result with :func:`verify_and_rename`; the temporary file is removed on any
+    failure (a full disk included)."""
+    partial = Path(command[-1])
+    try:
+        run_ffmpeg(command, what, timeout_s)
+        verify_and_rename(ffmpeg, partial, final, expected_frames)
     finally:
         partial.unlink(missing_ok=True)

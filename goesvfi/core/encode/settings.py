@@ -36,6 +36,15 @@ TUNES = {
     "libx265": ("animation", "grain", "psnr", "ssim", "fastdecode", "zerolatency"),
 }
 PIX_FMTS = ("yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv444p10le")
+# What the hardware encoders take (their ffmpeg wrappers list these, as nv12/p010/yuv444p16le):
+# 4:2:0 everywhere, 10-bit only for HEVC, 4:4:4 only on NVENC; never 4:2:2.
+HARDWARE_PIX_FMTS = {
+    "nvenc": ("yuv420p", "yuv444p"),
+    "qsv": ("yuv420p",),
+    "vaapi": ("yuv420p",),
+    "videotoolbox": ("yuv420p",),
+    "amf": ("yuv420p",),
+}
 UNSHARP_PATTERN = r"^\d+:\d+:-?\d+(\.\d+)?:\d+:\d+:-?\d+(\.\d+)?$"
 
 
@@ -134,6 +143,17 @@ class EncodeSettings(BaseModel):
                 )
         if self.bufsize_k is not None and self.bitrate_k is None:
             raise ValueError("bufsize is set without a bitrate cap; set bitrate_k too")
+        if self.bufsize_k is not None and self.bitrate_k is not None and self.bufsize_k < self.bitrate_k:
+            raise ValueError(
+                f"bufsize {self.bufsize_k}k is smaller than the bitrate cap {self.bitrate_k}k; "
+                f"use at least the bitrate (1.5 x = {self.bitrate_k * 3 // 2}k is usual)"
+            )
+        formats = encoder_pix_fmts(self.encoder)
+        if self.pix_fmt not in formats:
+            raise ValueError(f"{self.encoder} cannot encode {self.pix_fmt}; use {' or '.join(formats)}")
+        low = encoder_quality_range(self.encoder)[0]
+        if self.crf < low:
+            raise ValueError(f"{self.encoder} takes a quality (crf) from {low} to 51")
         return self
 
     @property
@@ -185,6 +205,23 @@ QUALITY_PRESETS: dict[str, dict[str, Any]] = {
 """Quality presets (FACTS.md section 8): CRF, bitrate cap, buffer and pixel format."""
 
 
+def encoder_pix_fmts(encoder: str) -> tuple[str, ...]:
+    """Output pixel formats ``encoder`` can write."""
+    if encoder in SOFTWARE_ENCODERS or "_" not in encoder:
+        return PIX_FMTS
+    codec, family = encoder.split("_", 1)
+    formats = HARDWARE_PIX_FMTS.get(family, ("yuv420p",))
+    if codec == "hevc":
+        formats += tuple(f + "10le" for f in formats)
+    return formats
+
+
+def encoder_quality_range(encoder: str) -> tuple[int, int]:
+    """The ``crf`` values ``encoder``'s quality option takes (QSV's global_quality and NVENC's cq
+    start at 1: 0 means "automatic" there, not lossless)."""
+    return (1, 51) if encoder.endswith(("_qsv", "_nvenc")) else (0, 51)
+
+
 def profile_names() -> list[str]:
     return sorted(PROFILES) + sorted(QUALITY_PRESETS)
 
@@ -194,7 +231,10 @@ def apply_profile(settings: EncodeSettings, name: str) -> EncodeSettings:
     key = name.strip().lower().replace(" ", "-").replace("_", "-")
     values = PROFILES.get(key) or QUALITY_PRESETS.get(key)
     if values is None:
-        raise EncodeSettingsError(f"--profile '{name}' is unknown; use one of {', '.join(profile_names())}")
+        raise EncodeSettingsError(
+            "unknown encoder profile", setting="encode.profile", value=name,
+            hint=f"use one of {', '.join(profile_names())}",
+        )  # fmt: skip
     merged = settings.model_dump()
     merged.update(values)
     return EncodeSettings.model_validate(merged)

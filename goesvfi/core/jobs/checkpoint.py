@@ -3,7 +3,8 @@
 A job folder holds::
 
     manifest.json   what the job is: inputs (name, size, sha256), settings, the segment plan
-    state.json      what is finished: the indexes of verified segments, status, progress, pid
+    state.json      what is finished: the indexes of verified segments (with each file's size and
+                    SHA-256, checked on resume), status, progress, pid
     segments/       seg_00000.ts ... one encoded, frame-counted MPEG-TS per block of frame pairs
     control         run | pause | cancel (see jobs.control.ControlFile)
     job.lock        held (flock) by the process running the job; a crash releases it
@@ -25,6 +26,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -42,6 +44,8 @@ LOCK = "job.lock"
 PID = "job.pid"
 LOG = "job.log"
 MANIFEST_VERSION = 1
+
+log = logging.getLogger(__name__)
 
 
 class JobError(UserInputError):
@@ -89,6 +93,7 @@ class JobState:
     updated: str = ""
     message: str = ""
     output: str | None = None
+    segment_files: dict[str, dict[str, Any]] = field(default_factory=dict)  # index -> size, sha256
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobState:
@@ -143,11 +148,15 @@ class JobFolder:
             data: dict[str, Any] = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise NoJobError(
-                f"{self.path} holds no job (no {MANIFEST}); start one with 'goesvfi run'"
+                f"{self.path} holds no job (no {MANIFEST})",
+                setting="job_dir",
+                hint="start a new job instead of resuming",
             ) from None
         except (OSError, json.JSONDecodeError) as exc:
             raise JobError(
-                f"cannot read {self.manifest_path}: {exc}; start the job again without --resume"
+                f"cannot read {self.manifest_path}: {exc}",
+                setting="job_dir",
+                hint="start the job again instead of resuming it",
             ) from exc
         return data
 
@@ -174,9 +183,31 @@ class JobFolder:
         self.write_state(state)
         return state
 
+    def segment_record(self, index: int) -> dict[str, Any]:
+        """Size and SHA-256 of finished segment ``index``, kept in the state to verify it on resume."""
+        digest = hashlib.sha256()
+        with self.segment_path(index).open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        return {"size": self.segment_path(index).stat().st_size, "sha256": digest.hexdigest()}
+
     def finished_segments(self, state: JobState) -> set[int]:
-        """Segments marked finished whose file is really there (others are redone)."""
-        return {i for i in state.done_segments if self.segment_path(i).is_file()}
+        """Segments marked finished whose file is really there and unchanged (size and SHA-256
+        as recorded when it was finished); damaged or missing ones are logged and redone."""
+        good = set()
+        for index in state.done_segments:
+            path = self.segment_path(index)
+            recorded = state.segment_files.get(str(index))
+            if not path.is_file():
+                log.warning("segment %d of %s is missing; it is made again", index, self.path)
+                continue
+            if recorded is not None and self.segment_record(index) != recorded:
+                log.warning("segment %d of %s is damaged (size or checksum changed); it is made again",
+                            index, self.path)  # fmt: skip
+                path.unlink(missing_ok=True)
+                continue
+            good.add(index)
+        return good
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -191,9 +222,9 @@ class JobFolder:
                     raise
                 pid = self.running_pid()
                 raise JobBusyError(
-                    f"job {self.path} is already running"
-                    + (f" (pid {pid})" if pid else "")
-                    + "; wait for it, or stop it with 'goesvfi jobs cancel'"
+                    f"job {self.path} is already running" + (f" (pid {pid})" if pid else ""),
+                    setting="job_dir",
+                    hint="wait for it, or cancel it",
                 ) from None
             self.pid_path.write_text(f"{os.getpid()}\n", encoding="utf-8")
             try:
@@ -221,6 +252,89 @@ class JobFolder:
             return int(self.pid_path.read_text(encoding="utf-8").strip())
         except (OSError, ValueError):
             return None
+
+    def status(self) -> str:
+        """What the job is doing now: one of :data:`STATUSES`.
+
+        ``running`` and ``paused`` need a live process holding the lock; a job whose checkpoint
+        still says so without one died without writing its status (``kill -9``, power loss) and
+        is ``stopped``. ``interrupted`` (cancelled or signalled), ``failed`` and ``stopped``
+        jobs continue with a resume; ``done`` ones have written their output.
+        """
+        return self._status(self.read_state().status, self.is_running())
+
+    @staticmethod
+    def _status(saved: str, running: bool) -> str:
+        if running:
+            return "paused" if saved == "paused" else "running"
+        return saved if saved in ("interrupted", "failed", "done") else "stopped"
+
+    def info(self) -> JobInfo:
+        """The job's status, progress and request (input, output, settings) in one object."""
+        state = self.read_state()
+        try:
+            manifest = self.read_manifest()
+        except UserInputError:
+            manifest = {}
+        running = self.is_running()
+        return JobInfo(
+            job_dir=self.path,
+            status=self._status(state.status, running),
+            pid=self.running_pid() if running else None,
+            frames_done=state.frames_done,
+            frames_total=state.frames_total,
+            segments_done=len(state.done_segments),
+            segments_total=state.total_segments,
+            input_dir=manifest.get("input_dir"),
+            output=manifest.get("output"),
+            settings=dict(manifest.get("settings") or {}),
+            updated=state.updated,
+            message=state.message,
+        )
+
+
+STATUSES = ("running", "paused", "stopped", "interrupted", "failed", "done")
+RESUMABLE = ("paused", "stopped", "interrupted", "failed")
+"""Statuses a user can continue: a paused job through its control file, the others by running
+the same request again with ``resume=True`` (the GUI's "Resume", ``goesvfi run --resume``)."""
+
+
+@dataclass
+class JobInfo:
+    """One job as a front end lists it (``goesvfi jobs``, the GUI's resume list)."""
+
+    job_dir: Path
+    status: str  # one of STATUSES
+    pid: int | None
+    frames_done: int
+    frames_total: int
+    segments_done: int
+    segments_total: int
+    input_dir: str | None
+    output: str | None
+    settings: dict[str, Any]  # what decides the output frames (fps, multiplier, encode, ...)
+    updated: str
+    message: str
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("running", "paused")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "job_dir": str(self.job_dir),
+            "status": self.status,
+            "running": self.running,
+            "pid": self.pid,
+            "frames_done": self.frames_done,
+            "frames_total": self.frames_total,
+            "segments_done": self.segments_done,
+            "segments_total": self.segments_total,
+            "input_dir": self.input_dir,
+            "output": self.output,
+            "updated": self.updated,
+            "message": self.message,
+        }
 
 
 def manifest_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -272,3 +386,9 @@ def known_jobs() -> list[JobFolder]:
         if folder.exists():
             folders[target.resolve()] = folder
     return sorted(folders.values(), key=lambda f: f.manifest_path.stat().st_mtime, reverse=True)
+
+
+def resumable_jobs() -> list[JobInfo]:
+    """Known jobs a user can continue (see :data:`RESUMABLE`), newest first, with their request."""
+    infos = [folder.info() for folder in known_jobs()]
+    return [info for info in infos if info.status in RESUMABLE]

@@ -4,8 +4,8 @@ and the core.
 A :class:`CancelToken` is created by whoever starts a job and passed down. Core loops call
 :meth:`CancelToken.raise_if_cancelled` between items; asyncio code registers a callback with
 :meth:`CancelToken.on_cancel` that cancels its tasks from the loop's own thread.
-:func:`install_signal_handlers` turns SIGINT/SIGTERM into a cancel, so the current item finishes
-and the job exits 130/143. :class:`ControlFile` is the pause/resume/cancel switch of a job folder:
+:func:`signal_handlers` turns SIGINT/SIGTERM/SIGHUP into a cancel, so the current item finishes
+and the job exits 130/143/129. :class:`ControlFile` is the pause/resume/cancel switch of a job folder:
 ``goesvfi jobs pause`` writes it, the running job reads it between frames.
 """
 
@@ -91,12 +91,20 @@ class CancelToken:
         return self._event.wait(timeout)
 
 
+def stop_signals() -> tuple[int, ...]:
+    """The signals that stop a job with a checkpoint: SIGINT, SIGTERM and, where the platform
+    has it (not on Windows), SIGHUP, sent when the terminal closes or the SSH session drops."""
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    return tuple(int(getattr(signal, name)) for name in names if hasattr(signal, name))
+
+
 @contextlib.contextmanager
 def signal_handlers(token: CancelToken) -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM cancel ``token`` instead of killing the process.
+    """While inside, the :func:`stop_signals` cancel ``token`` instead of killing the process.
 
     Only the main thread can install handlers; elsewhere this does nothing. A second SIGINT
-    while already cancelling restores the default behaviour (an impatient Ctrl+C still works).
+    while already cancelling raises :class:`KeyboardInterrupt` at once (an impatient Ctrl+C
+    does not wait for the current item to finish).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -105,9 +113,10 @@ def signal_handlers(token: CancelToken) -> Iterator[None]:
     def handler(signum: int, frame: Any) -> None:
         if token.cancelled and signum == signal.SIGINT:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
         token.cancel_by_signal(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in stop_signals()}
     try:
         yield
     finally:
@@ -172,14 +181,14 @@ class ControlFile:
         token.raise_if_cancelled()
         command = self.command()
         if command == "cancel":
-            token.cancel("cancelled with 'goesvfi jobs cancel'")
+            token.cancel("cancelled through the job's control file")
         elif command == "pause":
             if on_pause is not None:
                 on_pause()
             while self.command() == "pause" and not token.wait(poll_s):
                 pass
             if self.command() == "cancel":
-                token.cancel("cancelled with 'goesvfi jobs cancel'")
+                token.cancel("cancelled through the job's control file")
             token.raise_if_cancelled()
             if on_resume is not None:
                 on_resume()

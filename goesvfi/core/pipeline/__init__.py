@@ -1,5 +1,6 @@
 """The main job: discover frames, crop, colour, interpolate, encode; checkpointed and resumable."""
 
+from goesvfi.core.pipeline.build import build_pipeline_request, settings_with
 from goesvfi.core.pipeline.errors import (
     BadFrameError,
     CropError,
@@ -21,6 +22,8 @@ __all__ = [
     "PipelineRequest",
     "PipelineResult",
     "SegmentPlan",
+    "build_pipeline_request",
     "discover_frames",
     "run_pipeline",
+    "settings_with",
 ]

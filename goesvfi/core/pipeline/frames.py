@@ -1,9 +1,10 @@
 """Input frames: discover them in time order, check them once, crop, decode with timeouts.
 
-Every file is read once up front (:func:`inspect_frames`): its SHA-256 goes into the job manifest
-and a PNG's chunks are checked (a truncated PNG fails here, before any work). Reading runs in a
-helper thread with a timeout, so a file on a hung network share stops the job with a message
-instead of freezing it.
+Every file is read once up front (:func:`inspect_frames`): its SHA-256 goes into the job manifest,
+a PNG's chunks are checked (a truncated PNG fails here, before any work) and a NetCDF file is
+checked by signature, header and data (empty, truncated, not ABI, all fill, another band). Reading
+runs in a helper thread with a deadline (:mod:`goesvfi.core.deadline`), so a file on a hung
+network share stops the job with a message instead of freezing it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import queue
-import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
+from goesvfi.core import deadline
 from goesvfi.core.errors import UserInputError
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.pipeline.errors import (
@@ -39,31 +40,18 @@ OnBadFrame = Literal["stop", "skip"]
 
 
 def call_with_timeout(func: Callable[[], T], timeout_s: float, what: str) -> T:
-    """Run ``func`` in a daemon thread; raise :class:`FileTimeoutError` if it takes too long.
+    """Run ``func`` with a deadline (:func:`goesvfi.core.deadline.call_with_deadline`); raise
+    :class:`FileTimeoutError` if it takes longer than ``timeout_s``."""
 
-    A hung read cannot be interrupted, but the daemon thread no longer holds up the job or the
-    interpreter's exit.
-    """
-    box: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
+    def timed_out() -> BaseException:
+        return FileTimeoutError(
+            f"{what} did not finish within {timeout_s:g} s",
+            setting="pipeline.io_timeout_s",
+            value=timeout_s,
+            hint="check the disk or network share, or raise the I/O timeout",
+        )
 
-    def target() -> None:
-        try:
-            box.put((True, func()))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            box.put((False, exc))
-
-    threading.Thread(target=target, name="file-io", daemon=True).start()
-    try:
-        ok, value = box.get(timeout=timeout_s)
-    except queue.Empty:
-        raise FileTimeoutError(
-            f"{what} did not finish within {timeout_s:g} s; check the disk or network share "
-            "(or raise pipeline.io_timeout_s)"
-        ) from None
-    if not ok:
-        assert isinstance(value, BaseException)
-        raise value
-    return value  # type: ignore[return-value]
+    return deadline.call_with_deadline(func, timeout_s, timed_out, name="file-io")
 
 
 def read_bytes(path: Path, timeout_s: float) -> bytes:
@@ -112,17 +100,40 @@ def discover_frames(folder: Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class FrameInfo:
-    """One checked input frame; width/height are None for NetCDF (known after rendering)."""
+    """One checked input frame; width/height are None for NetCDF (known after rendering).
+
+    ``mtime_ns`` is the modification time seen when the frame was checked: a NetCDF frame is
+    rendered from its file, so a changed size or time means it changed while the job ran.
+    """
 
     path: Path
     sha256: str
     size_bytes: int
     width: int | None
     height: int | None
+    mtime_ns: int | None = None
 
     @property
     def is_netcdf(self) -> bool:
         return self.path.suffix.lower() in NETCDF_SUFFIXES
+
+    def check_unchanged(self) -> None:
+        """Raise :class:`BadFrameError` when the file's size or modification time changed."""
+        try:
+            now = self.path.stat()
+        except OSError as exc:
+            raise BadFrameError(f"cannot read frame {self.path.name}: {exc.strerror or exc}") from exc
+        if now.st_size != self.size_bytes or (self.mtime_ns is not None and now.st_mtime_ns != self.mtime_ns):
+            raise changed_frame(self.path)
+
+
+def changed_frame(path: Path) -> BadFrameError:
+    return BadFrameError(
+        f"frame {path.name} changed while the job ran",
+        setting="input_dir",
+        value=str(path),
+        hint="restore the frame or start the job again",
+    )
 
 
 def _image_size(path: Path, data: bytes) -> tuple[int, int]:
@@ -140,6 +151,104 @@ def _image_size(path: Path, data: bytes) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
+FrameKind = tuple[int | None, int | None, str | None]
+"""(satellite number, ABI band, sector) of a frame, each None when unknown."""
+
+
+def _kind_text(kind: FrameKind) -> str:
+    satellite, band, sector = kind
+    parts = [f"GOES-{satellite}" if satellite else "", f"band {band}" if band else "", sector or ""]
+    return " ".join(part for part in parts if part) or "unknown"
+
+
+def _name_kind(path: Path) -> FrameKind | None:
+    from goesvfi.core.timeindex import parse_name
+
+    try:
+        parsed = parse_name(path.name)
+    except UserInputError:
+        return None
+    if parsed is None or (parsed.satellite, parsed.band, parsed.sector) == (None, None, None):
+        return None
+    return parsed.satellite, parsed.band, parsed.sector
+
+
+def _netcdf_kind(path: Path, data: bytes, timeout_s: float) -> FrameKind:
+    """Check a NetCDF frame without rendering it: whole (signature), ABI, holding valid data."""
+    from goesvfi.core.errors import GoesVfiError
+    from goesvfi.core.render.abi import open_abi
+    from goesvfi.core.signatures import bytes_damage
+
+    problem = bytes_damage(data, path.suffix)
+    if problem is not None:
+        raise BadFrameError(f"frame {path.name} is damaged: {problem}", value=str(path))
+    try:
+        with open_abi(path, dqf="all", timeout_s=timeout_s) as reader:
+            header = reader.header
+            valid = reader.has_valid_data()
+    except GoesVfiError as exc:
+        raise BadFrameError(f"frame {path.name} cannot be used: {exc}", value=str(path)) from exc
+    if not valid:
+        raise BadFrameError(
+            f"frame {path.name} holds no valid data (every pixel is fill or has no value)",
+            value=str(path),
+            hint="download it again or remove it",
+        )
+    return header.satellite, header.band, header.sector
+
+
+@dataclass
+class _Checked:
+    info: FrameInfo
+    kind: FrameKind | None
+
+
+def _check_one(path: Path, timeout_s: float) -> _Checked:
+    mtime_ns = path.stat().st_mtime_ns if path.exists() else None
+    data = read_bytes(path, timeout_s)
+    width = height = None
+    kind: FrameKind | None
+    if path.suffix.lower() in NETCDF_SUFFIXES:
+        kind = _netcdf_kind(path, data, timeout_s)
+    else:
+        width, height = _image_size(path, data)
+        kind = _name_kind(path)
+    info = FrameInfo(path, hashlib.sha256(data).hexdigest(), len(data), width, height, mtime_ns)
+    return _Checked(info, kind)
+
+
+def _odd_frames(checked: list[_Checked], resize: bool) -> dict[Path, BadFrameError]:
+    """Frames unlike most others: another size (unless ``resize``), or for NetCDF another
+    satellite, band or sector. The reference is what most frames share, never just the first."""
+    bad: dict[Path, BadFrameError] = {}
+    sizes = Counter((c.info.width, c.info.height) for c in checked if c.info.width is not None)
+    if sizes and not resize:
+        (width, height), _ = sizes.most_common(1)[0]
+        for c in checked:
+            if c.info.width is not None and (c.info.width, c.info.height) != (width, height):
+                bad[c.info.path] = BadFrameError(
+                    f"frame {c.info.path.name} is {c.info.width}x{c.info.height}, the others are "
+                    f"{width}x{height}",
+                    setting="pipeline.resize",
+                    value=str(c.info.path),
+                    hint="remove it, skip bad frames, or resize frames to the first one",
+                )
+    kinds = Counter(c.kind for c in checked if c.kind is not None)
+    if len(kinds) > 1:
+        shown = ", ".join(f"{_kind_text(kind)} ({count})" for kind, count in kinds.most_common())
+        log.warning("the input folder mixes frames of %s", shown)
+        main, _ = kinds.most_common(1)[0]
+        for c in checked:
+            if c.info.is_netcdf and c.kind is not None and c.kind != main and c.info.path not in bad:
+                bad[c.info.path] = BadFrameError(
+                    f"frame {c.info.path.name} is {_kind_text(c.kind)}, most frames are {_kind_text(main)}",
+                    setting="input_dir",
+                    value=str(c.info.path),
+                    hint="keep one satellite, band and sector per folder, or skip bad frames",
+                )
+    return bad
+
+
 def inspect_frames(
     paths: Sequence[Path],
     *,
@@ -151,35 +260,35 @@ def inspect_frames(
 ) -> tuple[list[FrameInfo], list[tuple[str, str]]]:
     """Hash and check every frame; return the usable ones and ``(name, reason)`` of skipped ones.
 
-    The first good image sets the size; a different size is a bad frame unless ``resize``.
+    A damaged frame (empty, truncated, not an image, a NetCDF file that is not ABI or holds no
+    valid data) is a bad frame, and so is one unlike most frames (see :func:`_odd_frames`): a
+    NetCDF frame of another satellite, band or sector is refused or skipped, never rendered
+    into the video. Images whose names say another satellite, band or sector only give a
+    warning naming the mix. ``on_bad_frame`` "stop" raises the first bad frame's error,
+    "skip" leaves bad frames out.
     """
-    good: list[FrameInfo] = []
-    skipped: list[tuple[str, str]] = []
-    reference: tuple[int, int] | None = None
+    checked: list[_Checked] = []
+    errors: dict[Path, BadFrameError] = {}
     for number, path in enumerate(paths, 1):
         if cancel is not None:
             cancel.raise_if_cancelled()
         try:
-            data = read_bytes(path, timeout_s)
-            width = height = None
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                width, height = _image_size(path, data)
-                if reference is None:
-                    reference = (width, height)
-                elif (width, height) != reference and not resize:
-                    raise BadFrameError(
-                        f"frame {path.name} is {width}x{height}, the others are "
-                        f"{reference[0]}x{reference[1]}; remove it, use --on-bad-frame skip, "
-                        "or set pipeline.resize to 'first'"
-                    )
-            good.append(FrameInfo(path, hashlib.sha256(data).hexdigest(), len(data), width, height))
+            checked.append(_check_one(path, timeout_s))
         except BadFrameError as exc:
             if on_bad_frame == "stop":
                 raise
-            log.warning("skipping bad frame: %s", exc)
-            skipped.append((path.name, str(exc)))
+            errors[path] = exc
         if progress is not None:
             progress(number, len(paths))
+    errors.update(_odd_frames(checked, resize))
+    skipped: list[tuple[str, str]] = []
+    for path in paths:
+        if path in errors:
+            if on_bad_frame == "stop":
+                raise errors[path]
+            log.warning("skipping bad frame: %s", errors[path])
+            skipped.append((path.name, str(errors[path])))
+    good = [c.info for c in checked if c.info.path not in errors]
     if len(good) < 2:
         raise NotEnoughFramesError(
             f"only {len(good)} usable frame(s) after skipping {len(skipped)} bad one(s); need at least 2"
@@ -203,23 +312,30 @@ class Crop:
             x, y, w, h = (int(p) for p in parts)
         except ValueError:
             raise CropError(
-                f"--crop '{text}' must be four whole numbers X,Y,W,H (e.g. 0,0,640,480)"
+                "the crop must be four whole numbers X,Y,W,H (e.g. 0,0,640,480)", setting="crop", value=text
             ) from None
         if x < 0 or y < 0 or w < 2 or h < 2:
-            raise CropError(f"--crop '{text}': X and Y must be >= 0, W and H at least 2")
+            raise CropError(
+                "the crop's X and Y must be >= 0, its W and H at least 2", setting="crop", value=text
+            )
         return cls(x, y, w, h)
 
     def check(self, width: int, height: int, *, needs_even: bool) -> None:
         """Raise :class:`CropError` unless the rectangle fits a ``width`` x ``height`` frame."""
         if self.x + self.width > width or self.y + self.height > height:
             raise CropError(
-                f"--crop {self.text} reaches to ({self.x + self.width}, {self.y + self.height}) but the "
-                f"frames are {width}x{height}; keep X+W <= {width} and Y+H <= {height}"
+                f"the crop reaches to ({self.x + self.width}, {self.y + self.height}) but the "
+                f"frames are {width}x{height}",
+                setting="crop",
+                value=self.text,
+                hint=f"keep X+W <= {width} and Y+H <= {height}",
             )
         if needs_even and (self.width % 2 or self.height % 2):
             raise CropError(
-                f"--crop {self.text}: width and height must be even for the yuv420p/yuv422p pixel "
-                "formats; use even W and H (or --profile with yuv444p)"
+                "width and height must be even for the yuv420p/yuv422p pixel formats",
+                setting="crop",
+                value=self.text,
+                hint="use an even width and height, or an encoder profile with yuv444p",
             )
 
     @property

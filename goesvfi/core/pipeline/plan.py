@@ -8,25 +8,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from goesvfi.core.config import RenderSettings
+from goesvfi.core.config import RenderSettings, VfiSettings
 from goesvfi.core.encode.settings import EncodeSettings
 from goesvfi.core.pipeline.errors import PipelineInputError
 from goesvfi.core.pipeline.frames import Crop, OnBadFrame
 
 Colour = Literal["none", "native", "sanchez"]
 COLOURS: tuple[Colour, ...] = ("none", "native", "sanchez")
+INTERPOLATORS = ("auto", "rife", "flow", "ncnn", "ffmpeg")
+
+
+# vfi.* settings that change the frames each backend makes; threads and models_dir only change speed
+# and where the weights are found (the model name is kept).
+_VFI_IDENTITY: dict[str, tuple[str, ...]] = {
+    "rife": ("rife_model", "rife_scale", "device", "fp16", "memory_budget_mb", "tile_overlap", "max_depth"),
+    "flow": ("flow_preset",),
+    "ncnn": ("ncnn_binary", "ncnn_model", "ncnn_gpu", "rife_scale"),
+    "ffmpeg": (),
+}
+_GUARD_IDENTITY = ("guard", "scene_threshold", "static_threshold", "on_scene_change")
 
 
 @dataclass
 class PipelineRequest:
-    """Everything ``goesvfi run`` (or the GUI's processing tab) asks for."""
+    """Everything a run (``goesvfi run``, the GUI's processing tab) asks for.
+
+    Front ends build it with :func:`goesvfi.core.pipeline.build.build_pipeline_request` from the
+    settings; ``interpolator`` is the backend (``vfi.backend``) and ``vfi`` tunes it.
+    """
 
     input_dir: Path
     output: Path | None
     fps: float = 30.0
     multiplier: int = 4
     interpolator: str = "auto"
-    scale: float = 1.0
     crop: Crop | None = None
     colour: Colour = "none"
     encode: EncodeSettings = field(default_factory=EncodeSettings)
@@ -38,24 +53,56 @@ class PipelineRequest:
     memory_fraction: float = 0.5
     io_timeout_s: float = 60.0
     resize: bool = False
-    threads: int = 0
-    models_dir: Path | None = None
+    vfi: VfiSettings = field(default_factory=VfiSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
 
     def check(self) -> None:
         """Raise :class:`PipelineInputError` for arguments that cannot work together."""
         if self.output is None and self.frames_out is None:
-            raise PipelineInputError("give an output video with -o FILE, or --frames-out DIR, or both")
+            raise PipelineInputError(
+                "nothing to write",
+                setting="output",
+                hint="give an output video, a folder for the frames, or both",
+            )
         if not 0.1 <= self.fps <= 240:
-            raise PipelineInputError(f"--fps {self.fps:g} must be between 0.1 and 240")
+            raise PipelineInputError(
+                "the frame rate must be between 0.1 and 240", setting="fps", value=f"{self.fps:g}"
+            )
         if not 1 <= self.multiplier <= 64:
-            raise PipelineInputError(f"--multiplier {self.multiplier} must be between 1 and 64")
-        if not 0.25 <= self.scale <= 1.0:
-            raise PipelineInputError(f"--scale {self.scale:g} must be between 0.25 and 1")
+            raise PipelineInputError(
+                "the multiplier must be between 1 and 64", setting="multiplier", value=self.multiplier
+            )
+        if not 0.25 <= self.vfi.rife_scale <= 1.0:
+            raise PipelineInputError(
+                "the RIFE scale must be between 0.25 and 1", setting="vfi.rife_scale",
+                value=f"{self.vfi.rife_scale:g}",
+            )  # fmt: skip
         if self.output is not None and self.output.suffix.lower() != ".mp4":
-            raise PipelineInputError(f"-o {self.output}: the output must be an .mp4 file")
+            raise PipelineInputError(
+                "the output must be an .mp4 file", setting="output", value=self.output,
+                hint="give a file name ending in .mp4",
+            )  # fmt: skip
         if self.colour not in COLOURS:
-            raise PipelineInputError(f"--colour '{self.colour}' is unknown; use one of {', '.join(COLOURS)}")
+            raise PipelineInputError(
+                "unknown colour", setting="colour", value=self.colour, hint=f"use one of {', '.join(COLOURS)}"
+            )
+        if self.interpolator not in INTERPOLATORS:
+            raise PipelineInputError(
+                "unknown interpolator", setting="vfi.backend", value=self.interpolator,
+                hint=f"use one of {', '.join(INTERPOLATORS)}",
+            )  # fmt: skip
+
+    def vfi_identity(self, backend: str) -> dict[str, Any] | None:
+        """The ``vfi`` settings that decide the made frames for ``backend`` (``auto``: rife and flow)."""
+        if self.multiplier == 1:
+            return None
+        names = _GUARD_IDENTITY + (
+            _VFI_IDENTITY["rife"] + _VFI_IDENTITY["flow"]
+            if backend == "auto"
+            else _VFI_IDENTITY.get(backend, ())
+        )
+        values = self.vfi.model_dump(mode="json")
+        return {name: values[name] for name in names}
 
     def identity(self) -> dict[str, Any]:
         """Settings that decide the output frames; a resume must match them exactly."""
@@ -63,7 +110,7 @@ class PipelineRequest:
             "fps": self.fps,
             "multiplier": self.multiplier,
             "interpolator": self.interpolator,
-            "scale": self.scale,
+            "vfi": self.vfi_identity(self.interpolator),
             "crop": self.crop.text if self.crop else None,
             "colour": self.colour,
             "encode": self.encode.model_dump(mode="json", exclude={"nice"}),  # nice: speed only

@@ -49,8 +49,11 @@ class JobReporter:
 
     def segment_done(self, index: int) -> None:
         """Checkpoint: segment ``index`` is verified and in place (any thread)."""
+        record = self.job.segment_record(index) if self.job.segment_path(index).is_file() else None
         with self._lock:
             self.state.done_segments = sorted({*self.state.done_segments, index})
+            if record is not None:
+                self.state.segment_files[str(index)] = record
         self.save()
 
     def save(self, status: str | None = None, message: str | None = None) -> None:

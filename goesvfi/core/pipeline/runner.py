@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from goesvfi.core.atomic import write_bytes_atomic
+from goesvfi.core.config import VfiSettings
 from goesvfi.core.encode.ffmpeg import (
     FrameWriter,
     check_encoder,
     count_frames,
     resolve_ffmpeg,
-    run_ffmpeg,
-    verify_and_rename,
+    run_to_file,
 )
 from goesvfi.core.jobs.checkpoint import (
     JobFolder,
@@ -49,10 +50,14 @@ from goesvfi.core.pipeline.source import FrameSource
 log = logging.getLogger(__name__)
 
 
-def resolve_interpolator(name: str) -> str:
+def resolve_interpolator(name: str, vfi: VfiSettings | None = None) -> str:
+    """The backend ``name`` stands for: ``auto`` is rife when its weights are in ``vfi.models_dir``."""
     from goesvfi.core.vfi import best_available
 
-    return best_available() if name == "auto" else name
+    if name != "auto":
+        return name
+    vfi = vfi or VfiSettings()
+    return best_available(vfi.models_dir, vfi.rife_model)
 
 
 def _create_interpolator(name: str, options: dict[str, Any]) -> Any:
@@ -61,16 +66,27 @@ def _create_interpolator(name: str, options: dict[str, Any]) -> Any:
     return create_interpolator(name, **options)
 
 
-def _interpolator_options(name: str, request: PipelineRequest) -> dict[str, Any]:
-    if name == "rife":
-        return {"scale": request.scale, "threads": request.threads, "models_dir": request.models_dir}
-    if name == "ncnn":
-        return {"uhd": request.scale <= 0.5}
-    if request.scale != 1.0:
-        log.warning("--scale applies to the rife and ncnn backends only; ignored for %s", name)
+def interpolator_options(name: str, request: PipelineRequest) -> dict[str, Any]:
+    """Keyword arguments of :func:`goesvfi.core.vfi.create_interpolator` for backend ``name``: the
+    backend's own options from ``request.vfi`` plus ``guard`` (its settings, or None when off)."""
+    from goesvfi.core.vfi import GuardSettings, options_from_settings
+
+    vfi = request.vfi
+    options = options_from_settings(vfi, name)
     if name == "ffmpeg" and request.encode.ffmpeg_path:
-        return {"ffmpeg": resolve_ffmpeg(request.encode.ffmpeg_path)}
-    return {"threads": request.threads} if name == "flow" else {}
+        options["ffmpeg"] = resolve_ffmpeg(request.encode.ffmpeg_path)
+    if vfi.rife_scale != 1.0 and name not in ("rife", "ncnn"):
+        log.warning("vfi.rife_scale applies to the rife and ncnn backends only; ignored for %s", name)
+    options["guard"] = (
+        GuardSettings(
+            scene_threshold=vfi.scene_threshold,
+            static_threshold=vfi.static_threshold,
+            on_scene_change=vfi.on_scene_change,
+        )
+        if vfi.guard
+        else None
+    )
+    return options
 
 
 def _write_png(folder: Path, index: int, frame: np.ndarray) -> None:
@@ -80,10 +96,7 @@ def _write_png(folder: Path, index: int, frame: np.ndarray) -> None:
     ok, data = cv2.imencode(".png", frame[:, :, ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise OSError(f"cannot encode frame {index} as PNG")
-    final = folder / f"frame_{index:06d}.png"
-    tmp = final.with_name(f".{final.name}.tmp")
-    tmp.write_bytes(data.tobytes())
-    os.replace(tmp, final)
+    write_bytes_atomic(folder / f"frame_{index:06d}.png", data.tobytes(), fsync=False)
 
 
 class _Run:
@@ -128,7 +141,7 @@ class _Run:
         def pause() -> None:
             # Settle the segment still finishing first: "paused" means nothing changes on disk.
             finisher.wait()
-            self.reporter.save("paused", "paused with 'goesvfi jobs pause'")
+            self.reporter.save("paused", "paused through the job's control file")
 
         self.control.checkpoint(
             self.cancel, on_pause=pause, on_resume=lambda: self.reporter.save("running", "")
@@ -138,7 +151,7 @@ class _Run:
         """Pairs interpolated at once: ``threads`` (0 = the cores) for flow, within the budget."""
         if backend not in PARALLEL_BACKENDS:
             return 1
-        wanted = min(MAX_WORKERS, self.request.threads or os.cpu_count() or 1)
+        wanted = min(MAX_WORKERS, self.request.vfi.threads or os.cpu_count() or 1)
         return self.budget.pair_workers(self.frame_bytes, self.plan.multiplier, wanted)
 
     def run_segments(self, todo: list[Segment], interpolation: PairInterpolation) -> None:
@@ -227,7 +240,7 @@ class _Run:
         interpolation = PairInterpolation(None)
         try:
             if todo and request.multiplier > 1:
-                options = _interpolator_options(backend, request)
+                options = interpolator_options(backend, request)
                 workers = self.pair_workers(backend)
                 if workers > 1:  # one core per pair: see goesvfi.core.pipeline.pairs
                     options = {**options, "threads": 1}
@@ -271,11 +284,11 @@ class _Run:
         output.parent.mkdir(parents=True, exist_ok=True)
         command = self.join_command()
         seconds = 600.0 + 0.5 * self.plan.output_frames
-        run_ffmpeg(command, f"joining the segments into {output.name}", seconds)
         temporal = self.request.encode.minterpolate is not None
-        verify_and_rename(
-            self.ffmpeg, Path(command[-1]), output, None if temporal else self.plan.output_frames
-        )
+        run_to_file(
+            self.ffmpeg, command, output, f"joining the segments into {output.name}", seconds,
+            None if temporal else self.plan.output_frames,
+        )  # fmt: skip
         return count_frames(self.ffmpeg, output) if temporal else self.plan.output_frames
 
 
@@ -284,6 +297,7 @@ def _manifest(
 ) -> dict[str, Any]:
     identity = request.identity()
     identity["interpolator"] = backend
+    identity["vfi"] = request.vfi_identity(backend)
     width, height = source.output_size()
     return {
         "input_dir": str(request.input_dir.resolve()),
@@ -306,18 +320,23 @@ def _open_job(
         old = job.read_state() if job.exists() else None
         if old is not None and old.done_segments and old.status != "done":
             log.warning(
-                "starting %s over: %d finished segments are dropped (use --resume to keep them)",
+                "starting %s over: %d finished segments are dropped (resume the job to keep them)",
                 job.path, len(old.done_segments),
             )  # fmt: skip
         return job.start_fresh(manifest), False, False
     if not job.exists():
-        raise NoJobError(f"--resume: no job to resume in {job.path}; run again without --resume")
+        raise NoJobError(
+            f"there is no job to resume in {job.path}",
+            setting="resume",
+            hint="start the job without resuming",
+        )
     differences = manifest_differences(job.read_manifest(), manifest)
     if differences:
         shown = "; ".join(differences[:3]) + (" ..." if len(differences) > 3 else "")
         raise JobMismatchError(
-            f"--resume: the job in {job.path} was started with other inputs or settings ({shown}); "
-            "run without --resume to start over"
+            f"the job in {job.path} was started with other inputs or settings ({shown})",
+            setting="resume",
+            hint="start the job over without resuming, or resume it with the settings it was started with",
         )
     (job.path / ControlFile.NAME).unlink(missing_ok=True)
     for stale in job.segments_dir.glob(".*.part"):  # left by a crash; an orphaned ffmpeg keeps its inode
@@ -372,7 +391,7 @@ def run_pipeline(
         request.crop.check(
             *source.raw_size(), needs_even=request.output is not None and request.encode.needs_even_size
         )
-    backend = resolve_interpolator(request.interpolator) if request.multiplier > 1 else "none"
+    backend = resolve_interpolator(request.interpolator, request.vfi) if request.multiplier > 1 else "none"
     plan = SegmentPlan.make(len(frames), request.multiplier, request.segment_frames)
     job = JobFolder(request.job_dir or default_job_dir(request))
     manifest = _manifest(request, plan, source, backend)
@@ -397,7 +416,10 @@ def run_pipeline(
         try:
             output_frames = run.execute(todo, backend, already_done, interpolator_factory, stage)
         except CancelledByUser as exc:
-            reporter.save("interrupted", f"{exc}; continue with 'goesvfi run --resume'")
+            reporter.save("interrupted", f"{exc}; resume the job to continue")
+            raise
+        except KeyboardInterrupt:  # a second Ctrl+C: stopped at once, the finished segments are kept
+            reporter.save("interrupted", "stopped at once by a second interrupt")
             raise
         except BaseException as exc:
             reporter.save("failed", str(exc) or type(exc).__name__)

@@ -1,7 +1,7 @@
 """Turn one checked input frame into the RGB frame the interpolator sees.
 
-read (with timeout, hash checked against the manifest) → decode (image) or render (NetCDF)
-→ resize (policy) → crop → colour (none / native / sanchez).
+read (with a deadline; an image's hash, a NetCDF file's size and time checked against the
+manifest) → decode (image) or render (NetCDF) → resize (policy) → crop → colour (none / native / sanchez).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from goesvfi.core.pipeline.frames import (
     Crop,
     FrameInfo,
     call_with_timeout,
+    changed_frame,
     decode_image,
     read_bytes,
     resize_to,
@@ -71,12 +72,12 @@ class FrameSource:
         return self.raw_size()
 
     def _decode(self, info: FrameInfo) -> np.ndarray:
-        if not info.is_netcdf:
+        if info.is_netcdf:  # rendered from the file: its size and time tell whether it changed
+            info.check_unchanged()
+        else:
             data = read_bytes(info.path, self.timeout_s)
             if hashlib.sha256(data).hexdigest() != info.sha256:
-                raise BadFrameError(
-                    f"frame {info.path.name} changed while the job ran; restore it or start the job again"
-                )
+                raise changed_frame(info.path)
             if self.colour == "none":
                 return decode_image(info.path, data)
         return call_with_timeout(
@@ -107,13 +108,7 @@ def render_frame(path: Path, colour: str, render: RenderSettings) -> np.ndarray:
     ``none`` renders NetCDF as grey; ``native`` is the built-in false colour; ``sanchez`` runs
     the external Sanchez program (see docs/render.md).
     """
-    from goesvfi.core.render import RenderOptions, render_array
+    from goesvfi.core.render import options_from_settings, render_array
 
-    options = RenderOptions(
-        colour="grey" if colour == "none" else colour,
-        dqf=render.dqf,
-        underlay=render.underlay,
-        ir_range=(render.ir_min_k, render.ir_max_k),
-        sanchez_path=render.sanchez_path,
-    )
+    options = options_from_settings(render, colour="grey" if colour == "none" else colour)
     return render_array(path, options)  # its errors already name the file

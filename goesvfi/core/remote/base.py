@@ -38,18 +38,18 @@ ADVICE: dict[str, str] = {
         "the file is not in the archive: NOAA may still be processing it, the satellite may not "
         "have been operational then, or the scan was skipped; try a nearby time"
     ),
-    "access_denied": "the server refused anonymous access; check --s3-endpoint / --cdn-base",
-    "no_bucket": "the bucket does not exist at this endpoint; check --s3-endpoint and --satellite",
+    "access_denied": "the server refused anonymous access; check the S3 endpoint and CDN address",
+    "no_bucket": "the bucket does not exist at this endpoint; check the S3 endpoint and the satellite",
     "unsafe": "the server sent a name that is not a plain file name; it was not written",
     "too_large": "raise remote.max_object_mb if the object is expected to be that big",
-    "throttled": "the server asked us to slow down; lower --concurrency or try again later",
-    "unavailable": "the service is unavailable; try again later or use another --source",
+    "throttled": "the server asked us to slow down; lower the concurrency or try again later",
+    "unavailable": "the service is unavailable; try again later or use another source",
     "timeout": "the server stopped answering; check your connection or raise remote.read_timeout_s",
-    "network": "cannot reach the server; check your connection, proxy and DNS (run 'goesvfi doctor')",
+    "network": "cannot reach the server; check your connection, proxy and DNS (the connectivity check helps)",
     "truncated": "the transfer was cut short; it is retried and resumed automatically",
     "verify": "the downloaded bytes did not match the server's checksum or file type",
-    "disk": "free some space or choose another --dest",
-    "exhausted": "see each source's reason; 'goesvfi doctor' checks connectivity",
+    "disk": "free some space or choose another destination folder",
+    "exhausted": "see each source's reason; the connectivity check tells which servers answer",
 }
 
 ALTERNATIVES = (

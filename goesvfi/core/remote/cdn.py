@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from goesvfi.core.remote.base import Candidate, IncompleteBodyError, OnBytes, Wanted
+from goesvfi.core.remote.base import Candidate, IncompleteBodyError, ObjectTooLargeError, OnBytes, Wanted
 from goesvfi.core.remote.download import Transfer, body_pieces
 from goesvfi.core.remote.retry import error_for_status
 from goesvfi.core.timeindex import parse_name
@@ -29,6 +29,10 @@ DEFAULT_SIZES = {"FD": "1808x1808", "CONUS": "1250x750"}
 _HREF = re.compile(r'href="([A-Za-z0-9_.-]+\.jpg)"')
 LISTING_TTL_S = 30.0
 READ_BUFSIZE = 1 << 20  # aiohttp's 64 KiB default pauses the socket every 128 KiB
+# A band folder holds a few days of frames: about 3,000 names and 1 MB of HTML at full-disk cadence
+# (CONUS and mesoscale more often). Far above that, the server is hostile or broken: stop reading.
+MAX_INDEX_BYTES = 64 << 20
+MAX_INDEX_ENTRIES = 200_000
 
 
 class HttpBody:
@@ -122,12 +126,31 @@ class CdnStore:
                 return []
             if response.status != 200:
                 raise error_for_status(response.status, "", f"listing {folder}", self.name, response.headers)
-            text = await response.text(errors="replace")
+            data = bytearray()
+            async for piece in body_pieces(response.content):
+                data += piece
+                if len(data) > MAX_INDEX_BYTES:
+                    raise ObjectTooLargeError(
+                        f"index page {folder} is larger than {MAX_INDEX_BYTES // 2**20} MB; the server "
+                        "is not a NOAA CDN or is broken, check remote.cdn_base",
+                        source=self.name,
+                    )
+        except BaseException:
+            response.close()  # a body not read to the end: the connection cannot be reused
+            raise
         finally:
             response.release()
+        text = data.decode("utf-8", "replace")
         if "</html>" not in text[-200:].lower():  # a cut index page would silently hide frames
             raise IncompleteBodyError(f"index page {folder} ends early", source=self.name)
-        return sorted(set(_HREF.findall(text)))
+        names = set(_HREF.findall(text))
+        if len(names) > MAX_INDEX_ENTRIES:
+            raise ObjectTooLargeError(
+                f"index page {folder} lists {len(names):,} files, more than {MAX_INDEX_ENTRIES:,}; "
+                "check remote.cdn_base",
+                source=self.name,
+            )
+        return sorted(names)
 
     async def _listing(self, folder: str) -> list[str]:
         cached = self._listings.get(folder)

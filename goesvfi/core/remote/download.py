@@ -33,15 +33,12 @@ from goesvfi.core.remote.base import (
 )
 from goesvfi.core.remote.retry import RetryPolicy
 from goesvfi.core.remote.stats import SourceStats
+from goesvfi.core.signatures import HDF5_MAGIC, JPEG_END, JPEG_START, NETCDF_MAGICS
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-NETCDF_MAGICS = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
-JPEG_START = b"\xff\xd8"
-JPEG_END = b"\xff\xd9"
 CHUNK = 256 * 1024  # rate-limiter burst floor
 BATCH = 1 << 20  # bytes handed to the worker thread at once (write + MD5 outside the event loop)
 

@@ -1,4 +1,8 @@
-"""A fetch job: wanted frames → existing files skipped → sources located → verified downloads.
+"""A fetch job: wanted frames → existing whole files skipped → sources located → verified downloads.
+
+A file already under its final name is kept only when it is whole: not empty, a good
+signature (:mod:`goesvfi.core.signatures`), and the size the source lists for it. A damaged
+one is removed, fetched again and logged.
 
 :func:`fetch_range` is the one entry point for the CLI, the view-models and gap filling;
 :func:`fetch_range_sync` runs it with :func:`asyncio.run` for callers in a plain thread.
@@ -30,6 +34,7 @@ from goesvfi.core.remote.s3 import S3Store
 from goesvfi.core.remote.safety import check_free_space
 from goesvfi.core.remote.stats import SourceStats
 from goesvfi.core.satellites import cadence, get_product, resolve_satellite
+from goesvfi.core.signatures import file_damage
 from goesvfi.core.timeindex import AmbiguousNameError, ParsedName, expected_series, parse_name
 
 log = logging.getLogger(__name__)
@@ -58,18 +63,22 @@ class FetchRequest:
         """One :class:`Wanted` per scan slot; raises :class:`FetchInputError` for bad arguments."""
         product = get_product(self.product)
         if not 1 <= self.band <= 16:
-            raise FetchInputError(f"--band {self.band} is not an ABI band; use 1 to 16")
+            raise FetchInputError("not an ABI band", setting="band", value=self.band, hint="use 1 to 16")
         if self.meso not in (None, "M1", "M2"):
             raise FetchInputError(f"mesoscale sector '{self.meso}' must be M1 or M2")
         if self.times:
             times = sorted({_utc(t) for t in self.times})
         else:
             if self.start is None or self.end is None:
-                raise FetchInputError("give --start and --end (or --fill DIR)")
+                raise FetchInputError(
+                    "no time range", setting="start", hint="give a start and an end, or a folder to complete"
+                )
             start, end = _utc(self.start), _utc(self.end)
             if end < start:
                 raise FetchInputError(
-                    f"--end {end:%Y-%m-%dT%H:%M}Z is before --start {start:%Y-%m-%dT%H:%M}Z"
+                    f"the end is before the start ({start:%Y-%m-%dT%H:%M}Z)",
+                    setting="end",
+                    value=f"{end:%Y-%m-%dT%H:%M}Z",
                 )
             times = expected_series(start, end, cadence(product, when=start), start)
         if len(times) > MAX_FRAMES:
@@ -247,15 +256,30 @@ class FetchSession:
         results: dict[int, ItemResult] = {}
         existing = _existing_files(dest)
         todo: list[int] = []
+        present: dict[int, Path] = {}  # whole by signature; checked against the listing below
         for index, wanted in enumerate(frames):
             path = _match_existing(existing, wanted)
+            if path is not None and _remove_damaged(path, file_damage(path)):
+                path = None
             if path is not None:
-                results[index] = ItemResult(wanted, "skipped_existing", path)
-                tracker.item_done(results[index])
+                present[index] = path
             else:
                 todo.append(index)
         limit = asyncio.Semaphore(self.settings.concurrency)
         located: dict[int, Located] = {}
+
+        async def check_present(index: int) -> None:
+            """Keep an existing file unless the source lists another size for it."""
+            path = present[index]
+            async with limit:
+                found = await self.composite.locate(frames[index], [], [])
+            listed = found.candidate.size if found is not None else None
+            if found is not None and listed is not None and listed != path.stat().st_size:
+                _remove_damaged(path, f"{path.stat().st_size} bytes, the source lists {listed}")
+                located[index] = found
+                return
+            results[index] = ItemResult(frames[index], "skipped_existing", path)
+            tracker.item_done(results[index])
 
         async def locate(index: int) -> None:
             async with limit:
@@ -276,6 +300,7 @@ class FetchSession:
                 )
             tracker.item_done(results[index])
 
+        await _all(check_present(index) for index in present)
         await _all(locate(index) for index in todo)
         check_free_space(dest, sum(found.candidate.size or 0 for found in located.values()))
         await _all(fetch(index) for index in sorted(located))
@@ -306,11 +331,16 @@ def _utc(when: datetime) -> datetime:
 
 def _prepare_dest(dest: Path) -> Path:
     if dest.exists() and not dest.is_dir():
-        raise FetchInputError(f"--dest {dest} is a file; give a folder")
+        raise FetchInputError("this is a file", setting="dest", value=dest, hint="give a folder")
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise FetchInputError(f"cannot create --dest {dest}: {exc.strerror}; choose another folder") from None
+        raise FetchInputError(
+            f"cannot create the folder: {exc.strerror}",
+            setting="dest",
+            value=dest,
+            hint="choose another folder",
+        ) from None
     return dest
 
 
@@ -326,6 +356,15 @@ def _existing_files(dest: Path) -> list[tuple[Path, ParsedName]]:
         if parsed is not None:
             found.append((path, parsed))
     return found
+
+
+def _remove_damaged(path: Path, problem: str | None) -> bool:
+    """Remove ``path`` and say why when ``problem`` is not None; True when it was removed."""
+    if problem is None:
+        return False
+    log.warning("%s is damaged (%s); fetching it again", path.name, problem)
+    path.unlink(missing_ok=True)
+    return True
 
 
 def _match_existing(existing: list[tuple[Path, ParsedName]], wanted: Wanted) -> Path | None:

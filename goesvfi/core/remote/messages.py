@@ -40,5 +40,5 @@ def diagnostic_summary(failed: Sequence[Any], stats: dict[str, dict[str, Any]]) 
     return (
         f"fetch diagnostics: {len(failed)} frames failed; "
         + "; ".join(parts)
-        + "; run 'goesvfi doctor' to check connectivity"
+        + "; the connectivity check tells which servers answer"
     )

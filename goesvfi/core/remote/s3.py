@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from goesvfi.core.remote.base import Candidate, OnBytes, PermanentError, Wanted
+from goesvfi.core.remote.base import Candidate, ObjectTooLargeError, OnBytes, PermanentError, Wanted
 from goesvfi.core.remote.download import BATCH, Transfer, body_pieces, etag_md5
 from goesvfi.core.remote.safety import check_key
 from goesvfi.core.timeindex import AbiFileName, parse_abi_filename
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # Listings of hours that may still receive files are re-read after this long.
 RECENT_LISTING_TTL_S = 30.0
+# An hour prefix holds at most 60 mesoscale scans x 16 bands (under 1,000 keys). Far above that,
+# the endpoint is hostile or broken (an endless listing): stop instead of filling the memory.
+MAX_LISTING_ENTRIES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,12 @@ class S3Store:
                     log.warning("skipping object with an unsafe key %r in %s", key, bucket)
                     continue
                 found.append(_Listed(key, int(item["Size"]), str(item.get("ETag", ""))))
+            if len(found) > MAX_LISTING_ENTRIES:
+                raise ObjectTooLargeError(
+                    f"listing {bucket}/{prefix} holds more than {MAX_LISTING_ENTRIES:,} objects; the "
+                    "endpoint is not a NOAA bucket or is broken, check remote.s3_endpoint",
+                    source=self.name,
+                )
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token:
                 return found

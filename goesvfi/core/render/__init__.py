@@ -1,7 +1,7 @@
 """ABI NetCDF rendering: read + calibrate, colour tables, geometry, synthetic files.
 
-The public surface is :class:`RenderOptions` (:func:`options_from_settings` builds one from
-the ``render`` settings), :func:`render_array` and :func:`render_file` (plus
+The public surface is :class:`RenderOptions` (:func:`build_render_options` builds a checked one
+from the ``render`` settings), :func:`render_array` and :func:`render_file` (plus
 :func:`goesvfi.core.render.info.read_info` for header-only metadata).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from goesvfi.core.render.api import (
     RenderOptions,
     RenderResult,
+    build_render_options,
     options_from_settings,
     render_array,
     render_file,
@@ -19,6 +20,7 @@ from goesvfi.core.render.api import (
 __all__ = [
     "RenderOptions",
     "RenderResult",
+    "build_render_options",
     "options_from_settings",
     "render_array",
     "render_file",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from goesvfi.core.deadline import check_regular_file
 from goesvfi.core.render.errors import CorruptFileError, NotAbiFileError
 from goesvfi.core.render.geo import FixedGrid, GeosProjection
 from goesvfi.core.render.ncaccess import GATE, call_with_deadline
@@ -293,6 +294,28 @@ class AbiReader:
             values[rejected] = np.nan
         return values
 
+    def has_valid_data(self, samples: int = 8) -> bool:
+        """False when no pixel holds a usable value: every code is fill or outside the valid
+        range, the scale makes every value NaN, or the DQF policy rejects every pixel.
+
+        ``samples`` row blocks spread over the image are read first; only a file that shows
+        nothing valid there is read whole to be sure.
+        """
+        usable = np.isfinite(self._table)
+        if not usable.any():
+            return False
+        step = max(1, self.chunk_rows)
+        starts = list(range(0, self.rows, step))
+        picked = starts[:: max(1, len(starts) // samples)]
+        for r0 in picked + [r for r in starts if r not in picked]:
+            codes, rejected = self.read_codes(r0, min(self.rows, r0 + step))
+            valid = usable[codes]
+            if rejected is not None:
+                valid &= ~rejected
+            if valid.any():
+                return True
+        return False
+
     def close(self) -> None:
         with GATE.hold(str(self.header.path), self.timeout_s):
             self.close_in_gate()
@@ -342,7 +365,11 @@ def _open(path: Path, dqf: DqfPolicy, timeout_s: float) -> AbiReader:
 def open_abi(
     path: Path, dqf: DqfPolicy = "usable", timeout_s: float = DEFAULT_OPEN_TIMEOUT_S
 ) -> AbiReader:
-    """Open and identify ``path`` with a deadline; raise a clear error naming the file."""
+    """Open and identify ``path`` with a deadline; raise a clear error naming the file.
+
+    A FIFO or device is refused at once: opening it would wait for a writer.
+    """
+    check_regular_file(Path(path))
     return call_with_deadline(
         lambda: _open(Path(path), dqf, timeout_s), timeout_s, str(path), netcdf=True,
         discard=AbiReader.close_in_gate,

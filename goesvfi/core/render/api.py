@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, AbiReader, DqfPolicy, open_abi
 from goesvfi.core.render.colourmaps import ColourTable, resolve_table
-from goesvfi.core.render.errors import RenderInputError
+from goesvfi.core.render.errors import CorruptFileError, RenderInputError
 from goesvfi.core.render.images import IMAGE_SUFFIXES, ImageSource
 from goesvfi.core.render.plan import BlockSource, Plan
 
@@ -62,19 +62,37 @@ class RenderOptions:
     def check(self) -> None:
         """Raise :class:`RenderInputError` for options that cannot work on any file."""
         if self.dqf not in ("good", "usable", "all"):
-            raise RenderInputError(f"--dqf '{self.dqf}' is unknown; use good, usable or all")
+            raise RenderInputError(
+                "unknown data quality level", setting="dqf", value=self.dqf, hint="use good, usable or all"
+            )
         if not 1 <= self.downsample <= 64:
-            raise RenderInputError(f"--downsample {self.downsample} is out of range; give 1 to 64")
+            raise RenderInputError(
+                "the downsample factor is out of range", setting="downsample", value=self.downsample,
+                hint="give 1 to 64",
+            )  # fmt: skip
         if (self.lat is None) != (self.lon is None):
-            raise RenderInputError("--lat and --lon go together; give both MIN:MAX ranges or neither")
+            raise RenderInputError(
+                "latitude and longitude ranges go together",
+                setting="lat" if self.lat is None else "lon",
+                hint="give both MIN:MAX ranges or neither",
+            )
         if self.projection == "equirect" and self.lat is None:
-            raise RenderInputError("equirectangular output needs a box; give --lat and --lon")
+            raise RenderInputError(
+                "equirectangular output needs a box", setting="projection", value=self.projection,
+                hint="give latitude and longitude ranges",
+            )  # fmt: skip
         if self.bit_depth not in (8, 16):
             raise RenderInputError(f"bit depth {self.bit_depth} is not 8 or 16")
         if self.bit_depth == 16 and self.colour != "grey":
-            raise RenderInputError("16-bit output is grey only; use --colour grey with --bits 16")
+            raise RenderInputError(
+                "16-bit output is grey only", setting="colour", value=self.colour,
+                hint="use the grey colour table for 16-bit output",
+            )  # fmt: skip
         if self.size is not None and not all(1 <= n <= 30000 for n in self.size):
-            raise RenderInputError(f"--size {self.size[0]}x{self.size[1]} is out of range")
+            raise RenderInputError(
+                "the size is out of range", setting="size", value=f"{self.size[0]}x{self.size[1]}",
+                hint="give 1 to 30000 pixels a side",
+            )  # fmt: skip
 
 
 def options_from_settings(render: RenderSettings, **overrides: Any) -> RenderOptions:
@@ -104,6 +122,27 @@ def options_from_settings(render: RenderSettings, **overrides: Any) -> RenderOpt
     return RenderOptions(**values)
 
 
+def build_render_options(render: RenderSettings, **overrides: Any) -> RenderOptions:
+    """Render options from the settings with ``overrides`` laid over them, with every check that
+    needs no input file: the options themselves, the lat/lon box, the underlay and the colour table.
+
+    This is how a front end (``render``, ``fetch`` with rendering, the GUI) gets its options.
+    """
+    options = options_from_settings(render, **overrides)
+    options.check()
+    if options.lat is not None and options.lon is not None:
+        from goesvfi.core.render.geo import check_box
+
+        check_box(options.lat, options.lon)
+    if options.underlay is not None and not Path(options.underlay).is_file():
+        raise RenderInputError(
+            "the underlay image does not exist", setting="underlay", value=options.underlay,
+            hint="give an equirectangular world image file",
+        )  # fmt: skip
+    resolve_table(options.colour, "bt", options.ir_range, options.vis_gamma)  # a bad table fails now
+    return options
+
+
 @dataclass
 class RenderResult:
     """One rendered file."""
@@ -121,11 +160,26 @@ class RenderResult:
 
 
 def open_source(path: Path, options: RenderOptions) -> BlockSource:
-    """Open a NetCDF file (with the open deadline) or a JPEG/PNG frame."""
+    """Open a NetCDF file (with the open deadline) or a JPEG/PNG frame.
+
+    A NetCDF file without one usable pixel (all fill, a NaN scale) is refused: it would render
+    as a black image.
+    """
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
-        return ImageSource(Path(path), options.ir_range, options.vis_gamma)
+        return ImageSource(Path(path), options.ir_range, options.vis_gamma, options.open_timeout_s)
     dqf: DqfPolicy = options.dqf  # type: ignore[assignment]
-    return open_abi(Path(path), dqf=dqf, timeout_s=options.open_timeout_s)
+    reader = open_abi(Path(path), dqf=dqf, timeout_s=options.open_timeout_s)
+    try:
+        if not reader.has_valid_data():
+            raise CorruptFileError(
+                f"{path}: holds no valid data (every pixel is fill or has no value)",
+                value=str(path),
+                hint="download it again, or keep more data-quality levels",
+            )
+    except BaseException:
+        reader.close()
+        raise
+    return reader
 
 
 def table_for(source: BlockSource, options: RenderOptions) -> ColourTable:
@@ -286,6 +340,30 @@ def _render_plain(plan: Plan, table: ColourTable, options: RenderOptions,
     return out
 
 
+def _render_sanchez(
+    path: Path, options: RenderOptions, cancel: CancelToken | None, progress: ProgressCallback | None
+) -> U8:
+    """Grey-render a full-disk IR file and colour it with Sanchez, the external program."""
+    import dataclasses
+
+    from goesvfi.core.colour.sanchez import SanchezJob, colour_image, resolution_arg
+    from goesvfi.core.render.sanchez import sanchez_identity
+
+    source = open_source(path, options)
+    try:
+        satellite, start = sanchez_identity(source, Path(path))
+    finally:
+        source.close()
+    grey_options = dataclasses.replace(options, colour="grey", legend=False, size=None, bit_depth=8)
+    grey = np.asarray(render_image(path, grey_options, cancel=cancel, progress=progress), dtype=np.uint8)
+    job = SanchezJob(
+        satellite, start, resolution=resolution_arg(options.sanchez_resolution), underlay=options.underlay,
+        timeout_s=options.sanchez_timeout_s, memory_limit_mb=options.sanchez_memory_mb,
+    )  # fmt: skip
+    rgb = colour_image(grey, job, binary=options.sanchez_path, cancel=cancel, progress=progress)
+    return np.asarray(_resize(rgb, options.size), dtype=np.uint8)
+
+
 def render_image(
     path: Path, options: RenderOptions, *, cancel: CancelToken | None = None,
     progress: ProgressCallback | None = None,
@@ -293,9 +371,7 @@ def render_image(
     """The image as it would be saved: grey ``(H, W)`` (8 or 16 bit) or RGB ``(H, W, 3)``."""
     options.check()
     if options.colour == "sanchez":
-        from goesvfi.core.colour.sanchez import render_with_sanchez
-
-        return render_with_sanchez(path, options, cancel=cancel, progress=progress)
+        return _render_sanchez(path, options, cancel, progress)
     source = open_source(path, options)
     try:
         table = table_for(source, options)
@@ -346,7 +422,12 @@ def render_file(
     target = output_path(path, out_dir)
     options.check()
     if target.resolve() == Path(path).resolve():
-        raise RenderInputError(f"{path}: the output would overwrite the input; choose another --out")
+        raise RenderInputError(
+            f"{path}: the output would overwrite the input",
+            setting="out_dir",
+            value=out_dir,
+            hint="choose another output folder",
+        )
     if not _streamable(options):
         image = render_image(path, options, cancel=cancel, progress=progress)
         write_png(target, image)

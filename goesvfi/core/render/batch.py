@@ -46,10 +46,11 @@ def render_batch(
             result = render_file(path, out_dir, options, cancel=cancel)
         except CancelledByUser:
             raise
-        except GoesVfiError as exc:
-            batch.errors.append((path, str(exc)))
+        except (GoesVfiError, OSError) as exc:  # OSError: writing the image (a full disk, say)
+            message = str(exc) if isinstance(exc, GoesVfiError) else f"{path}: {exc.strerror or exc}"
+            batch.errors.append((path, message))
             if on_result is not None:
-                on_result(path, None, str(exc))
+                on_result(path, None, message)
             continue
         batch.outputs.append(result)
         if on_result is not None:

@@ -1,29 +1,26 @@
-"""Colour tables anchored to physical values, Sanchez-shaped JSON gradients and the legend.
+"""Colour tables anchored to physical values, and the legend.
 
 A :class:`ColourTable` maps a fixed value range (Kelvin for IR bands, reflectance factor for
 visible bands) onto :data:`LEVELS` palette entries, so the same temperature always gets the
 same colour whatever the rest of the image holds: no histogram stretch, no flicker in a
-sequence. Gradients use Sanchez's JSON shape, a list of ``{"Colour": "rrggbb", "Position": p}``
-with ``p`` from 0 to 1; position 0 is the warm/dark end, 1 the cold/bright end (the grey level
-of the inverted IR image, as in Sanchez).
+sequence. A table can be spread from a Sanchez-shaped gradient
+(:mod:`goesvfi.core.colour.gradients`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from goesvfi.core.colour.gradients import Gradient, Rgb, builtin_gradients, load_gradient
 from goesvfi.core.render.errors import RenderInputError
 
 LEVELS = 4096
 NODATA = LEVELS  # palette index of masked pixels (black)
-Rgb = tuple[int, int, int]
 U8 = npt.NDArray[np.uint8]
 
 # The "colourised IR" table: colour for cold cloud tops, grey above 253 K (Kelvin, RGB).
@@ -39,73 +36,6 @@ IR_COLOUR_STOPS_K: tuple[tuple[float, Rgb], ...] = (
     (253.01, (205, 205, 205)),
     (320.0, (0, 0, 0)),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Gradient:
-    """Colour stops at positions 0..1, sorted."""
-
-    stops: tuple[tuple[float, Rgb], ...]
-
-    def sample(self, count: int) -> npt.NDArray[np.float64]:
-        """``count`` RGB rows (0..255 floats) evenly spaced from position 0 to 1."""
-        where = np.linspace(0.0, 1.0, count)
-        pos = np.array([p for p, _ in self.stops])
-        rgb = np.array([c for _, c in self.stops], dtype=np.float64)
-        return np.stack([np.interp(where, pos, rgb[:, k]) for k in range(3)], axis=1)
-
-
-def _hex(text: object, source: str) -> Rgb:
-    value = str(text).strip().lstrip("#")
-    if len(value) != 6:
-        raise RenderInputError(f"{source}: colour '{text}' is not rrggbb hex; write e.g. 0092ff")
-    try:
-        return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
-    except ValueError:
-        raise RenderInputError(f"{source}: colour '{text}' is not rrggbb hex; write e.g. 0092ff") from None
-
-
-def parse_gradient(data: object, source: str) -> Gradient:
-    """Validate Sanchez-shaped gradient data; ``source`` names it in errors."""
-    if not isinstance(data, list) or len(data) < 2:
-        raise RenderInputError(
-            f"{source}: a gradient is a JSON list of at least two "
-            '{"Colour": "rrggbb", "Position": 0..1} objects'
-        )
-    stops: list[tuple[float, Rgb]] = []
-    for item in data:
-        if not isinstance(item, dict) or "Colour" not in item or "Position" not in item:
-            raise RenderInputError(f"{source}: every stop needs 'Colour' and 'Position' (got {item!r})")
-        try:
-            position = float(item["Position"])
-        except (TypeError, ValueError):
-            raise RenderInputError(f"{source}: Position {item['Position']!r} is not a number") from None
-        if not 0.0 <= position <= 1.0:
-            raise RenderInputError(f"{source}: Position {position:g} is outside 0..1")
-        stops.append((position, _hex(item["Colour"], source)))
-    stops.sort(key=lambda stop: stop[0])
-    return Gradient(tuple(stops))
-
-
-def load_gradient(path: Path) -> Gradient:
-    """Read a gradient JSON file (Sanchez's shape)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RenderInputError(f"gradient file {path} does not exist; check the path") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RenderInputError(f"gradient file {path} cannot be read as JSON: {exc}") from None
-    return parse_gradient(data, f"gradient file {path}")
-
-
-def builtin_gradients() -> dict[str, Path]:
-    """Gradients shipped in ``goesvfi/resources/gradients`` by name (``darkred-blue``...)."""
-    folder = resources.files("goesvfi") / "resources" / "gradients"
-    return {
-        Path(entry.name).stem: Path(str(entry))
-        for entry in folder.iterdir()
-        if entry.name.endswith(".json")
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,14 +130,20 @@ def resolve_table(
     if colour == "ir-colour":
         if kind != "bt":
             raise RenderInputError(
-                "--colour ir-colour needs an IR band (7-16); use grey or a gradient for visible bands"
-            )
+                "the IR colour table needs an IR band (7-16)", setting="colour", value=colour,
+                hint="use grey or a gradient for visible bands",
+            )  # fmt: skip
         return ir_colour(lo, hi)
     shipped = builtin_gradients()
     path = shipped.get(colour, Path(colour))
     if path.suffix.lower() != ".json" and colour not in shipped:
         names = ", ".join(["grey", "ir-colour", "native", "sanchez", *sorted(shipped)])
-        raise RenderInputError(f"--colour '{colour}' is unknown; use one of {names} or a gradient .json")
+        raise RenderInputError(
+            "unknown colour table",
+            setting="colour",
+            value=colour,
+            hint=f"use one of {names} or a gradient .json",
+        )
     return gradient_table(load_gradient(path), path.stem, kind, lo, hi, gamma)
 
 

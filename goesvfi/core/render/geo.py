@@ -172,8 +172,9 @@ def _lon_span(lon: tuple[float, float]) -> tuple[float, float]:
     lo, hi = lon
     if not (-180.0 <= lo <= 180.0 and -180.0 <= hi <= 180.0) or lo == hi:
         raise RenderInputError(
-            f"--lon {lo:g}:{hi:g} is not a longitude range; give MIN:MAX between -180 and 180"
-        )
+            "not a longitude range", setting="lon", value=f"{lo:g}:{hi:g}",
+            hint="give MIN:MAX between -180 and 180",
+        )  # fmt: skip
     return (lo, hi) if hi > lo else (lo, hi + 360.0)
 
 
@@ -181,9 +182,9 @@ def check_box(lat: tuple[float, float], lon: tuple[float, float]) -> None:
     """Raise :class:`RenderInputError` for an impossible box."""
     if not (-90.0 <= lat[0] < lat[1] <= 90.0):
         raise RenderInputError(
-            f"--lat {lat[0]:g}:{lat[1]:g} is not a latitude range; give MIN:MAX with "
-            "-90 <= MIN < MAX <= 90"
-        )
+            "not a latitude range", setting="lat", value=f"{lat[0]:g}:{lat[1]:g}",
+            hint="give MIN:MAX with -90 <= MIN < MAX <= 90",
+        )  # fmt: skip
     _lon_span(lon)
 
 

@@ -14,13 +14,23 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from goesvfi.core.deadline import read_file_with_deadline
 from goesvfi.core.errors import GoesVfiError
-from goesvfi.core.render.abi import Kind
-from goesvfi.core.render.errors import CorruptFileError, RenderInputError
+from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, Kind
+from goesvfi.core.render.errors import CorruptFileError, OpenTimeoutError, RenderInputError
 from goesvfi.core.render.geo import SECTOR_EXTENTS, FixedGrid, GeosProjection, sector_grid
 from goesvfi.core.satellites import resolve_satellite
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+
+
+def _timed_out(path: Path, timeout_s: float) -> OpenTimeoutError:
+    return OpenTimeoutError(
+        f"{path}: no answer after {timeout_s:g} s (stuck or very slow file system?)",
+        setting="render.open_timeout_s",
+        value=timeout_s,
+        hint="check the disk or network share and try again",
+    )
 
 
 class ImageSource:
@@ -28,13 +38,24 @@ class ImageSource:
 
     chunk_rows = 512
 
-    def __init__(self, path: Path, ir_range: tuple[float, float], gamma: float) -> None:
+    def __init__(
+        self,
+        path: Path,
+        ir_range: tuple[float, float],
+        gamma: float,
+        timeout_s: float = DEFAULT_OPEN_TIMEOUT_S,
+    ) -> None:
         import cv2
 
         from goesvfi.core.timeindex import parse_name
 
         self.path = Path(path)
-        grey = cv2.imread(str(self.path), cv2.IMREAD_GRAYSCALE)
+        try:  # with a deadline: a stuck share or FIFO must not hang the render (FIFOs are refused)
+            data = read_file_with_deadline(self.path, timeout_s, lambda: _timed_out(self.path, timeout_s))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise RenderInputError(f"{self.path}: cannot be read ({reason}); check the path") from exc
+        grey = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
         if grey is None:
             raise CorruptFileError(f"{self.path}: cannot be decoded as an image; download it again")
         self._grey: npt.NDArray[np.uint8] = np.asarray(grey, dtype=np.uint8)

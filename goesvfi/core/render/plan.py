@@ -99,8 +99,11 @@ class Plan:
             self.height, self.width = (r1 - r0) // self.factor, (c1 - c0) // self.factor
         if self.height < 1 or self.width < 1:
             raise RenderInputError(
-                f"{source.path}: --downsample {self.factor} leaves no pixels of a "
-                f"{c1 - c0}x{r1 - r0} area; use a smaller factor"
+                f"{source.path}: downsampling by {self.factor} leaves no pixels of a "
+                f"{c1 - c0}x{r1 - r0} area",
+                setting="downsample",
+                value=self.factor,
+                hint="use a smaller factor",
             )
         self.block_rows = self._block_rows()
 

@@ -32,7 +32,7 @@ from goesvfi.core.render.geo import (
     sector_grid,
 )
 from goesvfi.core.render.ncaccess import GATE
-from goesvfi.core.satellites import resolve_satellite
+from goesvfi.core.satellites import MESO_SECTORS, get_sector, resolve_satellite
 from goesvfi.core.timeindex import canonical_name
 
 J2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
@@ -66,7 +66,6 @@ BAND_SPECS: dict[int, BandSpec] = {
     16: BandSpec(13.3, (5101.1, 1084.7, 0.06266, 0.99974), None),
 }
 
-SCAN_SECONDS = {"FD": 590.0, "CONUS": 142.0, "M1": 25.0, "M2": 25.0}
 FILL_CODE = 4095
 ROW_BLOCK = 512
 
@@ -77,9 +76,8 @@ def _product_sector(product: str) -> tuple[str, str, str]:
     for prefix, level in (("ABI-L1b-Rad", "L1b"), ("ABI-L2-CMIP", "L2")):
         if text.startswith(prefix):
             code = text[len(prefix):]
-            sector = {"F": "FD", "C": "CONUS", "M": "M1", "M1": "M1", "M2": "M2"}.get(code)
-            if sector:
-                return level, prefix + code[:1], sector
+            if code in ("F", "C", "M", *MESO_SECTORS):
+                return level, prefix + code[:1], get_sector(code).code
     raise RenderInputError(
         f"product '{product}' is not an ABI product; use e.g. ABI-L1b-RadC or ABI-L2-CMIPF"
     )
@@ -203,6 +201,109 @@ def _write_scalars(ds: Any, band: int, start: datetime, end: datetime, lon_0: fl
         var.assignValue(value)
 
 
+def _earth_sun_distance(when: datetime) -> float:
+    """Earth-Sun distance in AU on ``when``'s day (first-order orbit; 0.983 in January, 1.017 in July)."""
+    day = when.timetuple().tm_yday
+    return 1.0 - 0.01672 * math.cos(math.radians(0.9856 * (day - 4)))
+
+
+def _scalar(ds: Any, name: str, dtype: str, value: float, fill: float | None = None, **attrs: Any) -> None:
+    var = _create(ds, name, dtype, (), fill_value=None if fill is None else np.array(fill, dtype=dtype))
+    var.setncatts(attrs)
+    var.assignValue(value)
+
+
+def _write_instrument(ds: Any, band: int, start: datetime, grid: FixedGrid, proj: GeosProjection) -> None:
+    """What the real file carries beside the image, for readers such as satpy's ``abi_l1b``.
+
+    ``esun`` is written so that satpy's reflectance (``pi * d**2 / esun * L``) equals ours
+    (``kappa0 * L``); infrared bands carry it as fill, as NOAA's files do.
+    """
+    spec = BAND_SPECS[band]
+    distance = _earth_sun_distance(start)
+    _scalar(ds, "yaw_flip_flag", "i1", 0, long_name="Flag indicating the spacecraft is operating in yaw flip "
+            "configuration", flag_values=np.array([0, 1], dtype=np.int8), flag_meanings="false true", units="1")
+    _scalar(ds, "earth_sun_distance_anomaly_in_AU", "f4", distance,
+            long_name="earth sun distance anomaly in astronomical units", units="ua")
+    esun = math.pi * distance**2 / spec.kappa0 if spec.kappa0 else -999.0
+    _scalar(ds, "esun", "f4", esun, -999.0, long_name="bandpass-weighted solar irradiance at the mean "
+            "Earth-Sun distance", units="W m-2 um-1")
+    centre_x = grid.x0 + grid.dx * (grid.cols - 1) / 2
+    centre_y = grid.y0 + grid.dy * (grid.rows - 1) / 2
+    ds.createDimension("number_of_image_bounds", 2)
+    for axis, centre, first, last in (("x", centre_x, grid.x0, grid.x0 + grid.dx * (grid.cols - 1)),
+                                      ("y", centre_y, grid.y0, grid.y0 + grid.dy * (grid.rows - 1))):
+        _scalar(ds, f"{axis}_image", "f4", centre, long_name=f"GOES-R fixed grid projection {axis}-coordinate "
+                "center of image", standard_name=f"projection_{axis}_coordinate", units="rad", axis=axis.upper())
+        bounds = _create(ds, f"{axis}_image_bounds", "f4", ("number_of_image_bounds",))
+        bounds.setncatts({"long_name": f"GOES-R fixed grid projection {axis}-coordinate image extent", "units": "rad"})
+        bounds[:] = [first, last]
+    lat, lon = scan_to_latlon(grid.x()[None, ::max(1, grid.cols // 64)],
+                              grid.y(0, grid.rows)[::max(1, grid.rows // 64), None], proj)
+    seen = np.isfinite(lat)
+    extent = _create(ds, "geospatial_lat_lon_extent", "f4", ())
+    extent.setncatts({
+        "long_name": "geospatial latitude and longitude references",
+        "geospatial_westbound_longitude": np.float32(np.min(lon[seen]) if seen.any() else -999.0),
+        "geospatial_eastbound_longitude": np.float32(np.max(lon[seen]) if seen.any() else -999.0),
+        "geospatial_southbound_latitude": np.float32(np.min(lat[seen]) if seen.any() else -999.0),
+        "geospatial_northbound_latitude": np.float32(np.max(lat[seen]) if seen.any() else -999.0),
+        "geospatial_lat_center": np.float32(0.0), "geospatial_lon_center": np.float32(proj.lon_0),
+        "geospatial_lat_units": "degrees_north", "geospatial_lon_units": "degrees_east",
+    })
+    extent.assignValue(9.96921e36)
+    for name, value in (("focal_plane_temperature_threshold_exceeded_count", 0),):
+        _scalar(ds, name, "i2", value, -1, long_name=name.replace("_", " "), units="count")
+    for name, value in (("maximum_focal_plane_temperature", 81.0),
+                        ("focal_plane_temperature_threshold_increasing", 95.0),
+                        ("focal_plane_temperature_threshold_decreasing", 93.0)):
+        _scalar(ds, name, "f4", value, -999.0, long_name=name.replace("_", " "), units="K")
+    _scalar(ds, "percent_uncorrectable_L0_errors", "f4", 0.0, -999.0,
+            long_name="percent data lost due to uncorrectable L0 errors", units="percent")
+    for name in ("algorithm_dynamic_input_data_container", "processing_parm_version_container",
+                 "algorithm_product_version_container"):
+        _scalar(ds, name, "i4", -2147483647, long_name=name.replace("_", " "))
+    ds.createDimension("num_star_looks", 1)
+    for name, dtype, value, units in (("t_star_look", "f8", (start - J2000).total_seconds(), "seconds since "
+                                       "2000-01-01 12:00:00"), ("band_wavelength_star_look", "f4",
+                                       spec.wavelength_um, "um"), ("star_id", "u2", 0, "1")):
+        var = _create(ds, name, dtype, ("num_star_looks",))
+        var.setncatts({"long_name": name.replace("_", " "), "units": units})
+        var[:] = [value]
+
+
+class _RadianceStats:
+    """Counts and moments of the valid pixels, accumulated block by block."""
+
+    def __init__(self) -> None:
+        self.valid = self.saturated = self.under = 0
+        self.total = self.total_sq = 0.0
+        self.low, self.high = math.inf, -math.inf
+
+    def add(self, codes: npt.NDArray[np.int16], space: npt.NDArray[np.bool_], scale: float, offset: float) -> None:
+        raw = codes.view(np.uint16)[~space]
+        if raw.size == 0:
+            return
+        values = raw.astype(np.float64) * scale + offset
+        self.valid += int(raw.size)
+        self.saturated += int(np.count_nonzero(raw == 4094))
+        self.under += int(np.count_nonzero(raw == 0))
+        self.total += float(values.sum())
+        self.total_sq += float(np.square(values).sum())
+        self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
+
+    def write(self, ds: Any, what: str, units: str) -> None:
+        for name, count in (("valid_pixel_count", self.valid), ("missing_pixel_count", 0),
+                            ("saturated_pixel_count", self.saturated),
+                            ("undersaturated_pixel_count", self.under)):
+            _scalar(ds, name, "i4", count, -1, long_name=f"number of {name[:-12]} pixels", units="count")
+        mean = self.total / self.valid if self.valid else -999.0
+        spread = math.sqrt(max(0.0, self.total_sq / self.valid - mean * mean)) if self.valid else -999.0
+        for name, value in (("min", self.low), ("max", self.high), ("mean", mean), ("std_dev", spread)):
+            _scalar(ds, f"{name}_{what}_value_of_valid_pixels", "f4", value if self.valid else -999.0,
+                    -999.0, long_name=f"{name} {what} value of valid pixels", units=units)
+
+
 def _write_projection(ds: Any, grid: FixedGrid, proj: GeosProjection) -> None:
     gip = _create(ds, "goes_imager_projection", "i4", ())
     gip.setncatts({
@@ -252,7 +353,7 @@ def write_abi_file(
     sat = resolve_satellite(str(satellite))
     start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
     scene_id = SECTOR_EXTENTS[sector][0]
-    end = start + timedelta(seconds=SCAN_SECONDS[sector])
+    end = start + timedelta(seconds=get_sector(sector).scan_seconds)
     grid = _grid(sector, shape)
     proj = GeosProjection(lon_0=sat.longitude if sat.longitude is not None else -75.0)
     path = Path(path)
@@ -285,13 +386,17 @@ def _write_file(ds: Any, level: str, bucket_product: str, sector: str, band: int
         "scene_id": scene_id, "dataset_name": dataset_name, "processing_level": level,
         "spatial_resolution": f"{abs(grid.dx) * proj.h / 1000:.1f}km at nadir",
         "time_coverage_start": _iso_tenths(start), "time_coverage_end": _iso_tenths(end),
-        "timeline_id": "ABI Mode 6", "cdm_data_type": "Image",
+        "timeline_id": "ABI Mode 6", "cdm_data_type": "Image", "instrument_ID": f"FM{max(1, sat - 15)}",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, dataset_name)), "date_created": _iso_tenths(end),
+        "summary": "Synthetic ABI imagery in the layout of NOAA's GOES-R products.",
+        "license": "Unclassified data; synthetic.", "standard_name_vocabulary": "CF Standard Name Table (v35)",
         "comment": "Synthetic data written by goesvfi.core.render.synthetic (not an observation).",
     })
     ds.createDimension("y", grid.rows)
     ds.createDimension("x", grid.cols)
     _write_projection(ds, grid, proj)
     _write_scalars(ds, band, start, end, proj.lon_0)
+    _write_instrument(ds, band, start, grid, proj)
     chunks = (min(226, grid.rows), min(226, grid.cols))
     name = "Rad" if level == "L1b" else "CMI"
     reflective = BAND_SPECS[band].planck is None
@@ -320,6 +425,7 @@ def _write_file(ds: Any, level: str, bucket_product: str, sector: str, band: int
     canvas = _cloud_canvas(seed)
     rng = np.random.default_rng([seed, step])
     stored_scale, stored_offset = float(np.float32(scale)), float(np.float32(offset))
+    stats = _RadianceStats()
     for r0 in range(0, grid.rows, ROW_BLOCK):
         r1 = min(grid.rows, r0 + ROW_BLOCK)
         bt, cloud, space = _scene_block(grid, proj, r0, r1, canvas, step)
@@ -338,6 +444,9 @@ def _write_file(ds: Any, level: str, bucket_product: str, sector: str, band: int
         quality[space] = 3
         var[r0:r1, :] = codes
         dqf[r0:r1, :] = quality
+        stats.add(codes, space, stored_scale, stored_offset)
+    what = "radiance" if level == "L1b" else ("reflectance_factor" if reflective else "brightness_temperature")
+    stats.write(ds, what, units)
 
 
 def write_sequence(

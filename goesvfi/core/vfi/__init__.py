@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ def _rife_status(models_dir: Path | None = None, model: str = "rife-hdv3") -> st
     from goesvfi.core.vfi.models import find_weights
 
     if find_weights(model, models_dir) is None:
-        return f"RIFE model {model} not installed (run: goesvfi models install)"
+        return f"RIFE model {model} not installed (install it from the RIFE models)"
     return "ready"
 
 
@@ -114,10 +115,13 @@ def create_interpolator(
         factory = getattr(importlib.import_module(module_name), class_name)
     except ImportError as exc:
         raise BackendUnavailableError(f"interpolator '{chosen}' is unavailable: {exc}") from exc
-    try:
-        backend: Interpolator = factory(**options)
+    try:  # only a wrong keyword is the caller's mistake; a TypeError inside the backend is a bug
+        inspect.signature(factory).bind(**options)
     except TypeError as exc:
-        raise FrameInputError(f"interpolator '{chosen}' does not take these options: {exc}") from None
+        raise FrameInputError(
+            f"interpolator '{chosen}' does not take these options: {exc}", setting="vfi.backend", value=chosen
+        ) from None
+    backend: Interpolator = factory(**options)
     if guard is None:
         return backend
     return guarded(backend, guard)

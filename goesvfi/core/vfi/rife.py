@@ -120,9 +120,9 @@ class RifeInterpolator:
     ) -> None:
         import torch
 
-        from goesvfi.core.vfi.ifnet import load_net
         from goesvfi.core.vfi.ifnet_v4 import IFNetV4
         from goesvfi.core.vfi.models import find_weights, manifest_kind
+        from goesvfi.core.vfi.weights import load_net
 
         if not 0.25 <= scale <= 1.0:
             raise FrameInputError(f"RIFE scale {scale} must be between 0.25 and 1 (0.5 = UHD mode)")
@@ -133,8 +133,10 @@ class RifeInterpolator:
         path = weights or find_weights(model, models_dir)
         if path is None or not path.is_file():
             raise ModelError(
-                f"RIFE model '{model}' is not installed; run: goesvfi models install "
-                f"(other models: put flownet.pkl in models/rife/{model}/)"
+                f"RIFE model '{model}' is not installed",
+                setting="vfi.rife_model",
+                value=model,
+                hint=f"install it (other models: put flownet.pkl in models/rife/{model}/)",
             )
         if threads > 0:
             torch.set_num_threads(threads)

@@ -1,0 +1,1 @@
+"""Dialogs: errors, crop, resume offer, shortcuts overlay."""

@@ -1,0 +1,169 @@
+"""The settings shared by every tab: the core ``Settings`` behind a QObject with a change signal.
+
+Values are set by dotted key (``"encode.crf"``, ``"pipeline.fps"``) and validated by the core's
+:func:`~goesvfi.core.pipeline.build.settings_with`, so the GUI accepts exactly what the CLI and the
+settings file accept. :func:`field_specs` describes a section for a generated form: the model's
+description becomes the tooltip and its bounds the spin-box range (widgets never see pydantic).
+"""
+
+from __future__ import annotations
+
+import logging
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from goesvfi.core.config import Settings, load_settings, save_settings, section_model, settings_file
+from goesvfi.core.errors import ConfigError
+from goesvfi.core.pipeline.build import settings_with
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["int", "float", "bool", "choice", "text", "path"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One setting as a form needs it."""
+
+    key: str
+    label: str
+    description: str
+    kind: Kind
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    value: Any = None
+    optional: bool = False  # None is allowed ("off", "default")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _bounds(info: Any) -> tuple[float | None, float | None]:
+    low = high = None
+    for item in info.metadata:
+        for name in ("ge", "gt"):
+            if getattr(item, name, None) is not None:
+                low = float(getattr(item, name))
+        for name in ("le", "lt"):
+            if getattr(item, name, None) is not None:
+                high = float(getattr(item, name))
+    return low, high
+
+
+def _kind(annotation: Any) -> tuple[Kind | None, tuple[str, ...], bool]:
+    """The form kind of a field's annotation, its choices, and whether None is allowed."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        if len(args) != 1:
+            return None, (), optional
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return "choice", tuple(str(a) for a in typing.get_args(annotation)), optional
+    simple: dict[Any, Kind] = {bool: "bool", int: "int", float: "float", str: "text", Path: "path"}
+    return simple.get(annotation), (), optional
+
+
+def field_specs(section: str, settings: Settings) -> list[FieldSpec]:
+    """The fields of settings section ``section`` (``"encode"``, ``"vfi"``...) a form can edit.
+
+    Nested models (``encode.minterpolate``) are left to their own form (:func:`model_field_specs`).
+    """
+    return model_field_specs(section_model(section), getattr(settings, section), section)
+
+
+def model_field_specs(model: type[BaseModel], current: BaseModel | None, prefix: str) -> list[FieldSpec]:
+    """The editable fields of ``model`` with keys ``prefix.<name>``; values from ``current``
+    (the defaults when ``current`` is None, e.g. an unset nested model)."""
+    specs = []
+    for name, info in model.model_fields.items():
+        kind, choices, optional = _kind(info.annotation)
+        if kind is None:
+            continue
+        low, high = _bounds(info)
+        specs.append(
+            FieldSpec(
+                key=f"{prefix}.{name}",
+                label=name.replace("_", " ").capitalize(),
+                description=info.description or "",
+                kind=kind,
+                minimum=low,
+                maximum=high,
+                choices=choices,
+                default=info.default,
+                value=info.default if current is None else getattr(current, name),
+                optional=optional,
+            )
+        )
+    return specs
+
+
+class SettingsModel(QObject):
+    """Holds the core settings; ``changed(section)`` after every accepted change."""
+
+    changed = pyqtSignal(str)
+
+    def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.load_error: str | None = None
+        if settings is None:
+            try:
+                settings = load_settings()
+            except ConfigError as exc:  # the app still opens, with the defaults, and says why
+                self.load_error = str(exc)
+                log.warning("%s", exc)
+                settings = Settings.model_construct()
+                settings = Settings.model_validate(settings.model_dump())
+        self._settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def path(self) -> Path:
+        return settings_file()
+
+    def value(self, key: str) -> Any:
+        target: Any = self._settings
+        for part in key.split("."):
+            target = getattr(target, part)
+        return target
+
+    def set_value(self, key: str, value: Any) -> None:
+        """Set one dotted key; raises the core :class:`ConfigError` for an invalid value."""
+        self.set_values({key: value})
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Set several dotted keys at once (validated together)."""
+        before = self._settings
+        self._settings = settings_with(before, values)
+        for section in dict.fromkeys(key.split(".")[0] for key in values):
+            if getattr(before, section) != getattr(self._settings, section):
+                self.changed.emit(section)
+
+    def section(self, name: str) -> BaseModel:
+        model: BaseModel = getattr(self._settings, name)
+        return model
+
+    def replace_section(self, name: str, model: BaseModel) -> None:
+        if not isinstance(model, section_model(name)):
+            raise ConfigError("wrong settings section", setting=name, value=type(model).__name__)
+        self._settings = self._settings.model_copy(update={name: model})
+        self.changed.emit(name)
+
+    def field_specs(self, section: str) -> list[FieldSpec]:
+        return field_specs(section, self._settings)
+
+    def save(self) -> Path:
+        """Write the settings file the CLI reads (``goesvfi config`` shows it)."""
+        return save_settings(self._settings)
