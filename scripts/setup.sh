@@ -27,6 +27,25 @@ if [ "${1:-}" = "--dev" ]; then
             echo "setup: ffprobe not found; install your system's ffmpeg package for the video tests" >&2
         fi
     fi
+    # The GUI smoke test opens the real window under Xvfb (Qt's xcb platform needs these libraries,
+    # and its error message names the wrong one); desktop-file-validate checks goesvfi.desktop.
+    GUI_PACKAGES="libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 xvfb xauth desktop-file-utils"
+    if command -v dpkg-query >/dev/null 2>&1; then
+        missing=""
+        for pkg in $GUI_PACKAGES; do
+            dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+        done
+        if [ -n "$missing" ]; then
+            if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+                echo "setup: installing Xvfb and Qt's xcb libraries for the GUI tests:$missing"
+                apt-get update -qq >/dev/null
+                # shellcheck disable=SC2086 # one word per package
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+            else
+                echo "setup: the Xvfb GUI test will be skipped; install:$missing" >&2
+            fi
+        fi
+    fi
 else
     .venv/bin/python -m pip install --quiet -e .
 fi

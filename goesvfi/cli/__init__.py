@@ -88,6 +88,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("goesvfi: interrupted", file=sys.stderr)
         return 130
+    except PermissionError as exc:
+        # The user's files or folders, not a bug: say which, in one line.
+        _log_to_files("permission denied", exc)
+        if debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"goesvfi: error: {where}permission denied; check the permissions or choose another place",
+              file=sys.stderr)  # fmt: skip
+        return 2
     except BrokenPipeError:
         # The reader of our output went away (``goesvfi check ... | head``): not an error.
         with contextlib.suppress(OSError):

@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from goesvfi.cli.run import ProgressBar
+    from goesvfi.cli.progress import ProgressBar
     from goesvfi.core.pipeline import build_pipeline_request, run_pipeline, settings_with
     from goesvfi.core.render.synthetic import write_sequence
     from goesvfi.core.vfi import available_backends, best_available

@@ -19,15 +19,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--s3-endpoint", default=None, help="check this S3 endpoint instead of AWS")
     parser.add_argument("--cdn-base", default=None, help="check this CDN base URL instead of NOAA's")
     add_json_flag(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(
+        func=run, flag_names={"remote.s3_endpoint": "--s3-endpoint", "remote.cdn_base": "--cdn-base"}
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from goesvfi.core.config import settings_with
     from goesvfi.core.remote.diagnostics import run_checks_sync
 
-    remote = args.settings.remote
-    given = {"s3_endpoint": args.s3_endpoint, "cdn_base": args.cdn_base}
-    remote = remote.model_copy(update={k: v for k, v in given.items() if v is not None})
+    given = {"remote.s3_endpoint": args.s3_endpoint, "remote.cdn_base": args.cdn_base}
+    remote = settings_with(args.settings, given).remote
     checks = run_checks_sync(remote)
     healthy = all(check.status in ("ok", "warn") for check in checks)
     if args.json:

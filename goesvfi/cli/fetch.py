@@ -9,15 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from goesvfi.cli.common import add_json_flag, common_options, emit_json, iso_utc, parse_time_arg
+from goesvfi.cli.progress import ProgressBar
 from goesvfi.core.errors import UserInputError
 from goesvfi.core.jobs.control import CancelToken, signal_handlers
-from goesvfi.core.jobs.progress import ProgressEvent
 
 SOURCES = ("auto", "s3", "cdn", "s3,cdn", "cdn,s3")
 
@@ -113,31 +112,6 @@ def _request(args: argparse.Namespace, remote: Any) -> Any:
     )
 
 
-class _Bar:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
-
-    def __init__(self) -> None:
-        self.active = sys.stderr.isatty()
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if not self.active:
-            return
-        fraction = event.fraction or 0.0
-        filled = int(fraction * 30)
-        speed = float(event.extra.get("speed_bps", 0.0)) / 1e6
-        mbytes = float(event.extra.get("bytes", 0)) / 1e6
-        eta = f" ETA {event.eta_s:.0f}s" if event.eta_s is not None else ""
-        total = event.total if event.total is not None else "?"
-        bar = "#" * filled + "." * (30 - filled)
-        line = f"[{bar}] {event.done}/{total} {mbytes:.1f} MB {speed:.2f} MB/s{eta}"
-        sys.stderr.write("\r" + line[:120].ljust(120))
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.active:
-            sys.stderr.write("\n")
-
-
 def _print_summary(payload: dict[str, Any], dest: Path) -> None:
     print(
         f"{payload['downloaded']} downloaded, {payload['skipped_existing']} already there, "
@@ -194,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     request = _request(args, remote)
     renderer = _Renderer(args, request.dest)
     token = CancelToken()
-    bar = _Bar()
+    bar = ProgressBar(level="job", unit="files", off_tty=False)
     if args.follow:
         return _follow(args, request, token, bar, renderer)
     with signal_handlers(token):
@@ -214,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _follow(
-    args: argparse.Namespace, request: Any, token: CancelToken, bar: _Bar, renderer: _Renderer
+    args: argparse.Namespace, request: Any, token: CancelToken, bar: ProgressBar, renderer: _Renderer
 ) -> int:
     from goesvfi.core.remote.follow import follow
     from goesvfi.core.remote.job import FetchResult

@@ -151,6 +151,7 @@ def _xdg_install() -> DesktopResult:
                 f"the packaged file {source} is missing",
                 hint="reinstall GOES-VFI (pip install --force-reinstall goesvfi)",
             )
+        target.parent.mkdir(parents=True, exist_ok=True)
         if target.suffix == ".desktop":
             write_text_atomic(target, desktop_entry_text(launcher_command()))
         else:

@@ -10,6 +10,7 @@ from typing import Any
 
 from goesvfi.cli.common import add_json_flag, common_options, emit_json
 from goesvfi.core.errors import GoesVfiError, UserInputError
+from goesvfi.core.framefiles import list_frames
 
 INPUT_SUFFIXES = (".nc", ".jpg", ".jpeg", ".png")
 # Render option fields -> the flags of this command (error messages).
@@ -108,7 +109,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            paths += sorted(p for p in path.iterdir() if p.suffix.lower() in INPUT_SUFFIXES)
+            paths += list_frames(path, INPUT_SUFFIXES)
         else:
             paths.append(path)
     return paths

@@ -7,7 +7,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,9 @@ def register(subparsers: Any) -> None:
         help="false colour (default: pipeline.colour, none)",
     )  # fmt: skip
     parser.add_argument(
-        "--profile", metavar="NAME", help="encoder profile or quality preset (FACTS section 8)"
+        "--profile", metavar="NAME",
+        help="encoder profile (default, optimal, optimal-2) or quality preset (very-high, high, medium, low, "
+        "very-low); see docs/pipeline.md",
     )
     parser.add_argument("--encoder", metavar="NAME", help="libx264 (default), libx265 or a hardware encoder")
     parser.add_argument("--crf", type=int, help="constant quality 0-51 (lower is better)")
@@ -124,45 +125,6 @@ def build_request(args: argparse.Namespace) -> Any:
     )
 
 
-class ProgressBar:
-    """One self-overwriting line on a terminal; a line every few seconds otherwise."""
-
-    def __init__(self, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last = 0.0
-
-    def __call__(self, event: Any) -> None:
-        now = time.monotonic()
-        if event.level != "item":
-            if event.level == "stage" and event.done == 0 and self.tty:
-                self._line(f"{event.name} ...")
-            return
-        if not self.tty and now - self._last < 5 and event.done != event.total:
-            return
-        if self.tty and now - self._last < 0.1 and event.done != event.total:
-            return
-        self._last = now
-        total = event.total or 0
-        width = 30
-        filled = int(width * event.done / total) if total else 0
-        rate = f"{event.rate:.1f} fr/s" if event.rate else "-- fr/s"
-        eta = f"ETA {int(event.eta_s) // 60}:{int(event.eta_s) % 60:02d}" if event.eta_s is not None else ""
-        self._line(f"[{'#' * filled}{'.' * (width - filled)}] {event.done}/{total} frames {rate} {eta}")
-
-    def _line(self, text: str, final: bool = False) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def _detach(args: argparse.Namespace, request: Any) -> int:
     from goesvfi.core.jobs.checkpoint import LOG
     from goesvfi.core.pipeline.commands import default_job_dir
@@ -208,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.detach:
         return _detach(args, request)
+    from goesvfi.cli.progress import ProgressBar
+
     token = CancelToken()
     bar = None if args.json else ProgressBar()
     try:

@@ -2,13 +2,19 @@
 
 Sources, highest priority first:
 
-1. keyword arguments given to :func:`load_settings` (the CLI passes its flags here);
+1. keyword arguments given to :func:`load_settings`;
 2. ``GOESVFI_*`` environment variables (sections with ``__``, e.g. ``GOESVFI_REMOTE__RETRIES=5``);
 3. the settings file ``settings.json`` in the user's config folder (platformdirs);
 4. the defaults below.
 
 Every field has bounds and a description (the description becomes a tooltip in the GUI).
 An invalid value raises :class:`ConfigError` whose message names the key and where it came from.
+
+A front end lays what its user chose (CLI flags, the GUI's controls) over the loaded settings
+with :func:`settings_with` (dotted keys such as ``"encode.crf"``), then hands the result to a
+core builder (:func:`goesvfi.core.pipeline.build.build_pipeline_request`,
+:func:`goesvfi.core.remote.build.build_fetch_request`,
+:func:`goesvfi.core.render.api.build_render_options`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from goesvfi.core.atomic import write_text_atomic
 from goesvfi.core.encode.settings import EncodeSettings
 from goesvfi.core.errors import ConfigError
 
@@ -318,8 +325,7 @@ def setting_keys() -> list[str]:
 
 
 def _unknown(key: str) -> ConfigError:
-    close = difflib.get_close_matches(key, setting_keys(), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else "see the list of settings in the documentation"
+    hint = _nearest(key).removeprefix("; ") or "see the list of settings in the documentation"
     return ConfigError("unknown setting", setting=key, value=None, hint=hint)
 
 
@@ -476,7 +482,4 @@ def save_settings(settings: Settings) -> Path:
     """Write ``settings`` to the settings file atomically and return its path."""
     path = settings_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(settings.model_dump_json(indent=2, exclude_defaults=True), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, settings.model_dump_json(indent=2, exclude_defaults=True))

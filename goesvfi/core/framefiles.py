@@ -30,7 +30,7 @@ _ALIASES = {"jpeg": "jpg", "tiff": "tif", "nc4": "nc"}
 
 
 def frame_format(name: str) -> str:
-    """``png``, ``jpg`` (also for ``.jpeg``), ``tif`` (``.tiff``), ``nc`` (``.nc4``)...; ``""`` without one."""
+    """``png``, ``jpg`` (also ``.jpeg``), ``tif`` (``.tiff``), ``nc`` (``.nc4``)...; ``""`` without one."""
     dot = name.rfind(".")
     if dot <= 0:
         return ""
@@ -59,9 +59,7 @@ def list_frames(folder: Path, suffixes: Collection[str] = FRAME_SUFFIXES) -> lis
     return sorted(found, key=lambda path: path.name)
 
 
-def dated_frames(
-    folder: Path, suffixes: Collection[str] = FRAME_SUFFIXES
-) -> list[tuple[Path, ParsedName]]:
+def dated_frames(folder: Path, suffixes: Collection[str] = FRAME_SUFFIXES) -> list[tuple[Path, ParsedName]]:
     """:func:`list_frames` with what each name says; names without a readable time are left out."""
     dated = []
     for path in list_frames(folder, suffixes):

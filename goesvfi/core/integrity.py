@@ -24,18 +24,15 @@ from pathlib import Path
 
 from goesvfi.core.cache import CacheUnavailable, FileEntry, FolderIndex, ScanCache, storable
 from goesvfi.core.config import ScanSettings, load_settings
-from goesvfi.core.errors import UserInputError
 from goesvfi.core.framefiles import frame_format
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.jobs.progress import ProgressCallback, ProgressEvent
-from goesvfi.core.satellites import SATELLITES, UnknownSatelliteError, resolve_satellite, sector_cadence
-from goesvfi.core.scanreport import ScanReport, printable
+from goesvfi.core.satellites import SATELLITES, UnknownSatelliteError, resolve_satellite
+from goesvfi.core.scanmatch import match_frames
+from goesvfi.core.scanreport import ScanInputError, ScanReport, printable
 from goesvfi.core.timeindex import (
     AmbiguousNameError,
     IntervalError,
-    detect_anchor_us,
-    detect_interval_us,
-    from_us,
     parse_name,
     to_us,
 )
@@ -52,11 +49,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _US = 1_000_000
-MAX_SLOTS = 5_000_000
-
-
-class ScanInputError(UserInputError):
-    """A scan argument or the scanned folder itself is unusable."""
 
 
 class _SatelliteFilter:
@@ -106,7 +98,7 @@ class _Listing:
         self.reused = 0
         self.files = 0
         self.by_format: dict[str, list[tuple[int, str, int | None]]] = {}  # format -> its frames
-        self.sectors: Counter[tuple[str, str]] = Counter()  # (format, sector) -> frames naming it
+        self.sectors: Counter[tuple[str, str | None]] = Counter()  # (format, sector) -> frames
         self.empty_times: list[int] = []  # zero-byte frames: their times still shape the series
 
 
@@ -198,12 +190,8 @@ def _index_folder(
             listing.empty_times.append(ts_us)
         else:
             fmt = frame_format(name)
-            frames = by_format.get(fmt)
-            if frames is None:
-                frames = by_format[fmt] = []
-            frames.append((ts_us, prefix + name, row[5]))
-            if row[7] is not None:
-                sectors[fmt, row[7]] += 1
+            by_format.setdefault(fmt, []).append((ts_us, prefix + name, row[5]))
+            sectors[fmt, row[7]] += 1
     if fresh or len(known) != len(rows):
         listing.changed[folder] = rows
     listing.reused += len(rows) - fresh
@@ -212,8 +200,9 @@ def _index_folder(
     return subfolders
 
 
-def _parse_row(name: str, parents: tuple[str, ...]) -> tuple[int | None, str | None, int | None,
-                                                             int | None, str | None, str | None]:
+def _parse_row(
+    name: str, parents: tuple[str, ...]
+) -> tuple[int | None, str | None, int | None, int | None, str | None, str | None]:
     """ts_us, pattern, satellite, band, sector, note (note = why an ambiguous name was refused)."""
     try:
         parsed = parse_name(name, parents)
@@ -277,8 +266,13 @@ def scan_folder(
             owned.close()
     log.info(
         "scanned %s: %d expected, %d found, %d missing, %d duplicates, %d unparsed in %.2f s",
-        printable(root), report.expected_count, report.found_count, len(report.missing),
-        len(report.duplicates), len(report.unparsed), report.elapsed_s,
+        printable(root),
+        report.expected_count,
+        report.found_count,
+        len(report.missing),
+        len(report.duplicates),
+        len(report.unparsed),
+        report.elapsed_s,
         extra={"folder": printable(root), "cache": report.cache},
     )
     return report
@@ -320,14 +314,19 @@ def _index_with_cache(
     return store, _choose_format(listing, report, ext), listing.empty_times
 
 
-def _choose_format(listing: _Listing, report: ScanReport, ext: str | None) -> list[tuple[int, str, int | None]]:
+def _choose_format(
+    listing: _Listing, report: ScanReport, ext: str | None
+) -> list[tuple[int, str, int | None]]:
     """The frames of one format: ``ext`` when given, else the most common; the others are named."""
     counts = {fmt: len(frames) for fmt, frames in listing.by_format.items()}
     if ext is not None:
         chosen = frame_format("frame." + ext.strip().lstrip("."))
         if not chosen or not chosen.isalnum():
             raise ScanInputError(
-                "the file format is not a file extension", setting="ext", value=ext, hint="give e.g. png, tif or nc"
+                "the file format is not a file extension",
+                setting="ext",
+                value=ext,
+                hint="give e.g. png, tif or nc",
             )
         if chosen not in counts and counts:
             found = ", ".join(f"{fmt or '(none)'} ({n})" for fmt, n in sorted(counts.items()))
@@ -338,7 +337,7 @@ def _choose_format(listing: _Listing, report: ScanReport, ext: str | None) -> li
         return []
     report.format = chosen
     report.other_formats = {fmt: n for fmt, n in sorted(counts.items()) if fmt != chosen}
-    sectors = Counter({sector: n for (fmt, sector), n in listing.sectors.items() if fmt == chosen})
+    sectors = Counter({sector: n for (fmt, sector), n in listing.sectors.items() if fmt == chosen and sector})
     report.sector = sectors.most_common(1)[0][0] if sectors else None
     return listing.by_format.get(chosen, [])
 
@@ -380,7 +379,10 @@ def _save(
 ) -> None:
     report.warnings.extend(store.take_warnings())
     params = {
-        "start": start, "end": end, "recursive": report.recursive, "satellite": report.satellite,
+        "start": start,
+        "end": end,
+        "recursive": report.recursive,
+        "satellite": report.satellite,
         "interval_s": interval.total_seconds() if interval else None,
         "tolerance_s": tolerance.total_seconds() if tolerance is not None else None,
     }
@@ -410,142 +412,8 @@ def _classify(
     else:
         kept = [frame for frame in frames if sat_filter.keeps(frame[2], frame[0])]
         report.other_satellite = [p for t, p, sat in frames if not sat_filter.keeps(sat, t)]
-    _match(report, kept, start, end, interval, tolerance, settings, empty_times or [])
+    match_frames(report, kept, start, end, interval, tolerance, settings, empty_times or [])
     report.sort_lists()
-
-
-def _match(
-    report: ScanReport,
-    frames: list[tuple[int, str, int | None]],
-    start: datetime | None,
-    end: datetime | None,
-    interval: timedelta | None,
-    tolerance: timedelta | None,
-    settings: ScanSettings,
-    empty_times: list[int] | None = None,
-) -> None:
-    """Detect the interval and phase, build the expected series and match frames to slots."""
-    distinct = sorted({frame[0] for frame in frames} | set(empty_times or []))
-    prior = _product_cadence(report.sector, distinct)
-    if interval is not None:
-        report.interval, report.interval_source = interval, "given"
-    elif len(distinct) >= 2:
-        detected = detect_interval_us(distinct, prior)
-        report.interval = timedelta(microseconds=detected)
-        report.interval_source = "product" if detected == prior else "detected"
-    elif prior is not None:
-        report.interval, report.interval_source = timedelta(microseconds=prior), "product"
-    else:
-        report.warnings.append(
-            "fewer than two frame times found: cannot detect the interval; give the interval"
-        )
-    step = report.interval // timedelta(microseconds=1)
-    if step <= 0:
-        _match_times(report, frames, start, end)
-        return
-    fraction_tol = report.interval * settings.tolerance_fraction
-    tol = (tolerance if tolerance is not None else fraction_tol) // timedelta(microseconds=1)
-    if tol * 2 >= step:
-        raise ScanInputError(
-            f"the tolerance must be less than half the interval ({step / _US / 2:g} s)",
-            setting="tolerance",
-            value=f"{tol / _US:g} s",
-            hint="give a smaller tolerance",
-        )
-    report.tolerance = timedelta(microseconds=tol)
-    anchor = detect_anchor_us(distinct, step) if distinct else (to_us(start) if start else 0)
-    report.anchor = from_us(anchor)
-    first, last = _bounds(anchor, step, tol, distinct, start, end)
-    count = max(0, (last - first) // step + 1)
-    if count > MAX_SLOTS:
-        raise ScanInputError(
-            f"the range holds {count:,} expected frames at this interval (limit {MAX_SLOTS:,})",
-            hint="give a narrower start and end or a longer interval",
-        )
-    slots: dict[int, str] = {}  # slot -> its first file
-    extra: dict[int, list[str]] = {}  # slot -> its further files (duplicates)
-    half = step // 2
-
-    def nearest(ts_us: int) -> int:
-        return anchor + ((ts_us - anchor + half) // step) * step
-
-    # With the default range, a first or last frame off the schedule is the end of the series.
-    lead = distinct[0] if start is None and distinct and abs(distinct[0] - nearest(distinct[0])) > tol else None
-    trail = distinct[-1] if end is None and distinct and abs(distinct[-1] - nearest(distinct[-1])) > tol else None
-    for ts_us, path, _ in frames:
-        slot = nearest(ts_us)
-        if abs(ts_us - slot) > tol:
-            if lead is not None and abs(ts_us - lead) <= tol:
-                slot = lead
-            elif trail is not None and abs(ts_us - trail) <= tol:
-                slot = trail
-            else:
-                report.off_schedule.append((path, ts_us))
-                continue
-        elif slot < first or slot > last:
-            report.out_of_range.append(path)
-            continue
-        if slot in slots:
-            extra.setdefault(slot, []).append(path)
-        else:
-            slots[slot] = path
-    grid = range(first, first + count * step, step)
-    if lead is None and trail is None:
-        report.set_found(slots, extra, grid)
-    else:
-        before, after = [lead] if lead is not None else [], [trail] if trail is not None else []
-        report.set_found(slots, extra, [*before, *grid, *after])
-
-
-def _product_cadence(sector: str | None, distinct: list[int]) -> int | None:
-    """The cadence (µs) of the sector the file names give, in the scan mode of the first frame."""
-    if sector is None or not distinct:
-        return None
-    cadence = sector_cadence(sector, from_us(distinct[0]))
-    return None if cadence is None else cadence // timedelta(microseconds=1)
-
-
-def _match_times(
-    report: ScanReport,
-    frames: list[tuple[int, str, int | None]],
-    start: datetime | None,
-    end: datetime | None,
-) -> None:
-    """No interval known: the expected series is the distinct frame times inside the range."""
-    lo = to_us(start) if start else -(2**62)
-    hi = to_us(end) if end else 2**62
-    slots: dict[int, str] = {}
-    extra: dict[int, list[str]] = {}
-    for ts_us, path, _ in frames:
-        if not lo <= ts_us <= hi:
-            report.out_of_range.append(path)
-        elif ts_us in slots:
-            extra.setdefault(ts_us, []).append(path)
-        else:
-            slots[ts_us] = path
-    report.set_found(slots, extra, sorted(slots))
-
-
-def _bounds(
-    anchor: int, step: int, tol: int, distinct: list[int], start: datetime | None, end: datetime | None
-) -> tuple[int, int]:
-    """First and last expected slot: inside ``start``/``end``, else inside the first and last frame.
-
-    A slot within ``tol`` before the first frame (or after the last) is the one that frame fills.
-    """
-    if not distinct and (start is None or end is None):
-        return anchor, anchor - step  # nothing to anchor an open range on: expect nothing
-
-    def slot_of(ts_us: int) -> int:
-        return anchor + ((ts_us - anchor + step // 2) // step) * step
-
-    low = to_us(start) if start is not None else distinct[0] - tol
-    high = to_us(end) if end is not None else distinct[-1] + tol
-    first = slot_of(low)
-    first = first if first >= low else first + step
-    last = slot_of(high)
-    last = last if last <= high else last - step
-    return first, last
 
 
 def interval_from_minutes(text: str) -> timedelta | None:
@@ -578,4 +446,3 @@ def tolerance_from_seconds(text: str) -> timedelta:
             "the tolerance must be zero or a positive number of seconds", setting="tolerance", value=text
         )
     return timedelta(seconds=seconds)
-

@@ -116,7 +116,6 @@ CADENCE: dict[tuple[str, int], timedelta | None] = {
 }
 
 
-
 @dataclass(frozen=True, slots=True)
 class Sector:
     """A scan sector as named in canonical, goestools and CDN file names (``FD``, ``CONUS``, ``M1``)."""
@@ -181,15 +180,11 @@ def resolve_satellite(name: str, when: datetime | None = None) -> Satellite:
         return satellite_for_role(key.removeprefix("goes-"), when or datetime.now(UTC))
     match = _NAME_RE.match(key)
     if not match:
-        raise UnknownSatelliteError(
-            f"unknown satellite '{name}'; use east, west, or a name like GOES-19"
-        )
+        raise UnknownSatelliteError(f"unknown satellite '{name}'; use east, west, or a name like GOES-19")
     return _by_number(int(match.group(1)))
 
 
-def role_spans(
-    role: str, start: datetime, end: datetime
-) -> list[tuple[Satellite, datetime, datetime]]:
+def role_spans(role: str, start: datetime, end: datetime) -> list[tuple[Satellite, datetime, datetime]]:
     """Split ``[start, end]`` into pieces, each served by one satellite in ``role``."""
     key = role.strip().lower()
     lo, hi = _utc(start), _utc(end)
@@ -219,9 +214,7 @@ def default_scan_mode(when: datetime) -> int:
     return 6 if _utc(when) >= MODE6_START else 3
 
 
-def cadence(
-    product: Product | str, mode: int | None = None, when: datetime | None = None
-) -> timedelta:
+def cadence(product: Product | str, mode: int | None = None, when: datetime | None = None) -> timedelta:
     """The scan interval of ``product`` in scan ``mode`` (default: the mode in use at ``when``)."""
     prod = get_product(product) if isinstance(product, str) else product
     scan_mode = mode if mode is not None else default_scan_mode(when or datetime.now(UTC))

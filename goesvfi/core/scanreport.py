@@ -9,17 +9,20 @@ Names that are not valid UTF-8 are shown with :func:`printable` (undecodable byt
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from goesvfi.core.atomic import atomic_path
 from goesvfi.core.errors import UserInputError
 from goesvfi.core.timeindex import from_us
 
 SLOT_FOUND, SLOT_MISSING, SLOT_DUPLICATE = "found", "missing", "duplicate"
+
+
+class ScanInputError(UserInputError):
+    """A scan argument or the scanned folder itself is unusable."""
 
 
 def printable(text: str) -> str:
@@ -160,7 +163,11 @@ class ScanReport:
     def _others(self) -> str:
         if not self.other_formats:
             return ""
-        return " (not checked: " + ", ".join(f"{n} {fmt or 'no extension'}" for fmt, n in self.other_formats.items()) + ")"
+        return (
+            " (not checked: "
+            + ", ".join(f"{n} {fmt or 'no extension'}" for fmt, n in self.other_formats.items())
+            + ")"
+        )
 
     def slot_rows(self) -> list[tuple[str, str, str]]:
         """One ``(timestamp, status, paths)`` row per expected slot (paths joined with ``;``)."""
@@ -186,26 +193,20 @@ class ScanReport:
             raise UserInputError(
                 f"the folder '{folder}' does not exist", setting="csv", value=target, hint="create it first"
             )
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        except OSError as exc:
-            raise UserInputError(
-                f"cannot write in '{folder}': {exc.strerror or exc}",
-                setting="csv",
-                value=target,
-                hint="choose a folder you can write to",
-            ) from None
-        try:
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+        with atomic_path(target, tag="tmp") as tmp:
+            try:
+                handle = tmp.open("x", newline="", encoding="utf-8")
+            except OSError as exc:
+                raise UserInputError(
+                    f"cannot write in '{folder}': {exc.strerror or exc}",
+                    setting="csv",
+                    value=target,
+                    hint="choose a folder you can write to",
+                ) from None
+            with handle:
                 writer = csv.writer(handle)
                 writer.writerow(("timestamp", "status", "path"))
                 writer.writerows(self.slot_rows())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return target
 
     def summary_lines(self, show: int = 10) -> list[str]:

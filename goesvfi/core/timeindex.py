@@ -121,7 +121,8 @@ def detect_interval_us(micros: Sequence[int], prior_us: int | None = None) -> in
     ]
     if not steps:
         raise IntervalError(
-            "all frames share one time (duplicates only); cannot detect the interval", hint="give the interval"
+            "all frames share one time (duplicates only); cannot detect the interval",
+            hint="give the interval",
         )
     steps.sort()
     p75 = steps[min(len(steps) - 1, (len(steps) * 3) // 4)]
@@ -221,9 +222,7 @@ def detect_anchor_us(micros: Sequence[int], step: int) -> int:
     return phase + k * step
 
 
-def expected_series(
-    start: datetime, end: datetime, interval: timedelta, anchor: datetime
-) -> list[datetime]:
+def expected_series(start: datetime, end: datetime, interval: timedelta, anchor: datetime) -> list[datetime]:
     """Every time ``anchor + k * interval`` inside ``[start, end]`` (keeps the anchor's phase)."""
     step = interval // timedelta(microseconds=1)
     if step <= 0:

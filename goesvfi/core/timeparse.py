@@ -117,8 +117,12 @@ def _ymd(y: str, mo: str, d: str, h: str, mi: str, s: str | None) -> datetime | 
 
 def _abi_time(field: str) -> datetime | None:
     return _doy(
-        int(field[:4]), int(field[4:7]), int(field[7:9]), int(field[9:11]),
-        int(field[11:13]), int(field[13]) * 100_000,
+        int(field[:4]),
+        int(field[4:7]),
+        int(field[7:9]),
+        int(field[9:11]),
+        int(field[11:13]),
+        int(field[13]) * 100_000,
     )
 
 

@@ -77,8 +77,11 @@ def display_name(key: str) -> str:
 def _matching(table: dict[str, dict[str, Any]], encode: EncodeSettings) -> str:
     """The display name of the first entry of ``table`` whose values ``encode`` holds, else Custom."""
     for key in table:
-        if apply_profile(encode, key) == encode:
-            return display_name(key)
+        try:
+            if apply_profile(encode, key) == encode:
+                return display_name(key)
+        except ValidationError:  # the profile does not fit these settings (a 4:4:4 one on QSV)
+            continue
     return CUSTOM
 
 
@@ -122,6 +125,7 @@ class FfmpegViewModel(QObject):
         self._job_commands: list[list[str]] | None = None
         self._job_worker: Worker[list[list[str]]] | None = None
         self._job_stale = False
+        self._active = True  # whether anyone shows the command (the tab, while visible)
         self._job_error = ""
         self._command_error: tuple[str, str] | None = None  # (field key, message) from the builders
         self._command_line = ""
@@ -319,8 +323,17 @@ class FfmpegViewModel(QObject):
             self._start_job_preview()
         self._refresh_command()
 
+    def set_active(self, active: bool) -> None:
+        """Whether the command is on screen: the frames of a job are read only while it is, so
+        choosing folders in the processing tab starts no work here."""
+        self._active = active
+        if active and self._job is not None and self._job_commands is None:
+            self._start_job_preview()
+
     def _start_job_preview(self) -> None:
         """Reading the frames' size can take a while (NetCDF renders): done in a worker."""
+        if not self._active:
+            return  # set_active(True) starts it
         if self._job_worker is not None:
             self._job_stale = True
             return

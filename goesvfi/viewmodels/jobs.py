@@ -105,6 +105,11 @@ class JobRunner(QObject):
         return self._state in ("running", "pausing", "paused", "cancelling")
 
     @property
+    def worker(self) -> Worker[PipelineResult] | None:
+        """The running job's worker (None when idle)."""
+        return self._worker
+
+    @property
     def job_dir(self) -> Path | None:
         return self._job_dir
 
@@ -155,6 +160,7 @@ class JobRunner(QObject):
     def pause(self) -> None:
         if self._state != "running" or self._job_dir is None:
             return
+        self._job_dir.mkdir(parents=True, exist_ok=True)
         ControlFile.request(self._job_dir, "pause")
         self._set_state("pausing")
         self._set_status("pausing after the current frame…")
@@ -196,6 +202,9 @@ class JobRunner(QObject):
             if event.name != self._stage:
                 self._stage = event.name
                 self.stageChanged.emit(event.name)
+                if self._state == "pausing" and self._job_dir is not None:
+                    # asked before the job (re)opened its folder, which clears the control file
+                    ControlFile.request(self._job_dir, "pause")
             if self._state == "running":
                 self._set_status(progress_text(self._stage, None))
         elif event.level == "item" and event.name == "frames":

@@ -120,12 +120,12 @@ class ProcessingViewModel(QObject):
         self.outputChanged.emit(str(self._output) if self._output else "")
 
     def _load_frames(self) -> None:
-        from goesvfi.core.pipeline.preview import list_frames
+        from goesvfi.core.pipeline.preview import folder_frames
 
         self._frames, self._labels = [], []
         if self._input is not None:
             try:
-                listing = list_frames(self._input)
+                listing = folder_frames(self._input)
             except GoesVfiError as exc:
                 self.framesFailed.emit(structured_error(exc))
             else:
@@ -338,8 +338,8 @@ class ProcessingViewModel(QObject):
         except (GoesVfiError, OSError, KeyError, ValueError) as exc:
             self.failed.emit(structured_error(exc))
             return False
-        self._output = request.output
-        self.outputChanged.emit(str(request.output))
+        self.set_input(request.input_dir)
+        self.set_output(request.output)
         self.runner.start(request)
         return True
 

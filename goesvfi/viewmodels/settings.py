@@ -164,6 +164,18 @@ class SettingsModel(QObject):
     def field_specs(self, section: str) -> list[FieldSpec]:
         return field_specs(section, self._settings)
 
+    def setup_logging(self) -> Path | None:
+        """Log as the settings say (debug components, JSON, the rotating file), as the CLI does."""
+        from goesvfi.core.config import log_dir
+        from goesvfi.core.logs import setup_logging
+
+        settings = self._settings
+        return setup_logging(
+            debug=settings.debug,
+            json_format=settings.log_json,
+            log_directory=log_dir() if settings.log_file else None,
+        )
+
     def save(self) -> Path:
         """Write the settings file the CLI reads (``goesvfi config`` shows it)."""
         return save_settings(self._settings)

@@ -72,7 +72,13 @@ class Worker(QRunnable, Generic[T]):
         self.token = CancelToken()
         self.name = name or getattr(fn, "__name__", "worker")
         self._fn = fn
+        self._returned = threading.Event()
         self.signals.released.connect(self._release)
+
+    @property
+    def returned(self) -> bool:
+        """True once the function has returned or raised (its last signals may still be queued)."""
+        return self._returned.is_set()
 
     def cancel(self, reason: str = "cancelled in the app") -> None:
         self.token.cancel(reason)
@@ -84,14 +90,18 @@ class Worker(QRunnable, Generic[T]):
             try:
                 result = self._fn(self.token, signals.progress.emit)
             except CancelledByUser:
+                self._returned.set()
                 signals.cancelled.emit()
             except BaseException as exc:  # every failure becomes a signal
+                self._returned.set()
                 if not isinstance(exc, GoesVfiError):
                     log.exception("worker %s failed", self.name)
                 signals.errored.emit(error_fields(exc))
             else:
+                self._returned.set()
                 signals.finished.emit(result)
         finally:
+            self._returned.set()
             signals.released.emit()
 
     def _release(self) -> None:

@@ -35,7 +35,11 @@ def frames(tmp_path: Path) -> Path:
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "goesvfi", *args],
-        capture_output=True, text=True, timeout=120, env=env or dict(os.environ), stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env or dict(os.environ),
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -85,8 +89,20 @@ def test_csv_and_summary_through_main(
 
 def test_options_through_main(frames: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = [
-        "check", str(frames), "--json", "--start", "2024-05-01T11:50Z", "--end", "2024-05-01T12:30:00Z",
-        "--interval", "5", "--tolerance", "10", "--satellite", "GOES-19", "--no-cache",
+        "check",
+        str(frames),
+        "--json",
+        "--start",
+        "2024-05-01T11:50Z",
+        "--end",
+        "2024-05-01T12:30:00Z",
+        "--interval",
+        "5",
+        "--tolerance",
+        "10",
+        "--satellite",
+        "GOES-19",
+        "--no-cache",
     ]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)

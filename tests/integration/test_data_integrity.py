@@ -232,10 +232,11 @@ def test_a_full_disk_in_frames_out_leaves_no_temporary_file(
     written = []
 
     def write_bytes(self: Path, data: Any) -> int:
-        if self.parent == frames_out and len(written) >= 2:
-            real_write(self, bytes(data)[: len(data) // 2])
-            raise OSError(errno.ENOSPC, "No space left on device")
-        written.append(self)
+        if self.parent == frames_out and self.name.startswith(".frame_"):  # a frame's temporary file
+            if len(written) >= 2:
+                real_write(self, bytes(data)[: len(data) // 2])
+                raise OSError(errno.ENOSPC, "No space left on device")
+            written.append(self)
         return real_write(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", write_bytes)
@@ -372,44 +373,70 @@ def test_an_endless_s3_listing_stops_at_the_entry_cap(
     assert "holds more than 3 objects" in payload["failed"][0]["message"]
 
 
-@pytest.fixture
-def endless_index() -> Iterator[tuple[str, list[int]]]:
-    """A CDN whose index pages never end (bounded here at 16 MB, far above the patched cap)."""
-    loop = LoopThread()
-    sent = [0]
+class Endless:
+    """A server whose listings never end (bounded here at 16 MB, far above the patched caps):
+    an S3 endpoint's ListObjectsV2 and a CDN's index pages."""
 
-    async def handle(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/html"})
+    LIMIT = 16 << 20
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        s3 = "list-type" in request.query
+        response = web.StreamResponse(headers={"Content-Type": "application/xml" if s3 else "text/html"})
         await response.prepare(request)
-        line = b'<a href="20250101000_GOES19-ABI-CONUS-13-1250x750.jpg">x</a>\n' * 1000
-        while sent[0] < 16 << 20:
-            await response.write(line)
-            sent[0] += len(line)
-        await response.write(b"</html>")
+        if s3:
+            await response.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult>')
+            item = b"<Contents><Key>ABI-L1b-RadC/x.nc</Key><Size>1</Size><ETag>x</ETag></Contents>"
+        else:
+            item = b'<a href="20250101000_GOES19-ABI-CONUS-13-1250x750.jpg">x</a>\n'
+        block = item * 1000
+        while self.sent < self.LIMIT:
+            await response.write(block)
+            self.sent += len(block)
+        await response.write(b"</ListBucketResult>" if s3 else b"</html>")
         return response
 
+
+@pytest.fixture
+def endless() -> Iterator[tuple[str, Endless]]:
+    loop = LoopThread()
+    server = Endless()
     app = web.Application()
-    app.router.add_get("/{tail:.*}", handle)
+    app.router.add_get("/{tail:.*}", server.handle)
     url = loop.serve(app)
     try:
-        yield url, sent
+        yield url, server
     finally:
         loop.stop()
 
 
 def test_an_endless_cdn_index_page_stops_at_the_byte_cap(
-    endless_index: tuple[str, list[int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    endless: tuple[str, Endless], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from goesvfi.core.remote import cdn
 
     monkeypatch.setattr(cdn, "MAX_INDEX_BYTES", 1 << 20)
-    url, sent = endless_index
+    url, server = endless
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     cfg = _settings(source="cdn", cdn_base=url)
-    request = FetchRequest(
-        "GOES-19", "ABI-L1b-RadC", 13, tmp_path, times=(now - timedelta(hours=1),), settings=cfg
-    )
+    when = (now - timedelta(hours=1),)
+    request = FetchRequest("GOES-19", "ABI-L1b-RadC", 13, tmp_path, times=when, settings=cfg)
     payload = fetch_range_sync(request).to_json()
     assert payload["downloaded"] == 0
     assert "larger than 1 MB" in payload["failed"][0]["message"]
-    assert sent[0] < 16 << 20  # the client stopped reading long before the server's end
+    assert server.sent < Endless.LIMIT  # the client stopped reading long before the server's end
+
+
+def test_an_endless_s3_listing_stops_at_the_byte_cap(
+    endless: tuple[str, Endless], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goesvfi.core.remote import s3
+
+    monkeypatch.setattr(s3, "MAX_LISTING_BYTES", 1 << 20)
+    url, server = endless
+    payload = _fetch(tmp_path, _settings(source="s3", s3_endpoint=url))
+    assert payload["downloaded"] == 0
+    assert "larger than 1 MB" in payload["failed"][0]["message"]
+    assert server.sent < Endless.LIMIT

@@ -12,13 +12,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import wait_until
 from pipeline_support import FFPROBE, decode, make_frames, probe
 
 from goesvfi.cli import main
@@ -63,15 +63,20 @@ def _wait_for(
     job: Path, proc: subprocess.Popen[str], ready: Callable[[dict[str, Any]], bool]
 ) -> dict[str, Any]:
     """Poll the state file (bounded); fail if the process ends first."""
-    for _ in range(6000):
+    reached: list[dict[str, Any]] = []
+
+    def check() -> bool:
         state = _state(job)
         if ready(state):
-            return state
+            reached.append(state)
+            return True
         if proc.poll() is not None:
             stderr = proc.stderr.read() if proc.stderr else ""
             pytest.fail(f"job ended (rc {proc.returncode}) before the expected state: {stderr}")
-        time.sleep(0.005)
-    pytest.fail(f"job never reached the expected state; last: {_state(job)}")
+        return False
+
+    wait_until(check, timeout=30, interval=0.005, message="the job never reached the expected state")
+    return reached[0]
 
 
 def _jobs(*args: str) -> dict[str, Any]:
@@ -207,10 +212,11 @@ def test_detach_runs_in_its_own_session_with_pid_and_log(
         assert os.getsid(info["pid"]) == info["pid"]  # start_new_session: its own session and group
     except ProcessLookupError:
         assert _state(job).get("status") == "done"  # finished already: nothing left to inspect
-    for _ in range(12000):
-        if _state(job).get("status") in ("done", "failed"):
-            break
-        time.sleep(0.01)
+    wait_until(
+        lambda: _state(job).get("status") in ("done", "failed"),
+        timeout=120,
+        message=f"the detached job did not finish; see {job / 'console.log'}",
+    )
     assert _state(job)["status"] == "done", (job / "console.log").read_text()
     assert probe(tmp_path / "bg.mp4")["frames"] == (FRAMES - 1) * 4 + 1
     assert Path(info["log"]).is_file()

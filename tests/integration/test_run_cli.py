@@ -129,7 +129,7 @@ def test_frames_out_alone_writes_pngs_at_odd_input_size(
         (["--crop", "0,0,33,20"], "--crop 0,0,33,20: width and height must be even"),
         (["--crop", "50,0,20,20"], "reaches to (70, 20)"),
         (["--crop", "a,b"], "four whole numbers"),
-        (["--profile", "best"], "--profile 'best' is unknown"),
+        (["--profile", "best"], "--profile best: unknown encoder profile"),
         (["--encoder", "mpeg4"], "encoder 'mpeg4' is unknown"),
         (["--crf", "99"], "--crf"),
         (["--fps", "0"], "--fps must be a positive number"),
@@ -262,7 +262,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_redraws_one_line_on_a_terminal_and_logs_lines_otherwise() -> None:
-    from goesvfi.cli.run import ProgressBar
+    from goesvfi.cli.progress import ProgressBar
     from goesvfi.core.jobs.progress import ProgressEvent
 
     terminal, plain = _Terminal(), io.StringIO()

@@ -94,8 +94,11 @@ def test_user_interval_overrides_detection(tmp_path: Path) -> None:
 def test_range_out_of_range_and_leading_gap(tmp_path: Path) -> None:
     write_frames(tmp_path, conus(12))
     report = scan_folder(
-        tmp_path, start=START - 2 * FIVE - timedelta(seconds=77), end=START + 5 * FIVE,
-        settings=SETTINGS, use_cache=False,
+        tmp_path,
+        start=START - 2 * FIVE - timedelta(seconds=77),
+        end=START + 5 * FIVE,
+        settings=SETTINGS,
+        use_cache=False,
     )
     # 11:51:17 and 11:56:17 are expected before the first frame; phase :01:17 is kept
     assert report.missing == [START - 2 * FIVE, START - FIVE]
@@ -345,9 +348,7 @@ def test_locked_cache_is_bypassed_with_warning(tmp_path: Path) -> None:
     holder.execute("CREATE TABLE other (x)")
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        report = scan_folder(
-            tmp_path / "frames", settings=SETTINGS, cache=ScanCache(db, busy_timeout_s=0.05)
-        )
+        report = scan_folder(tmp_path / "frames", settings=SETTINGS, cache=ScanCache(db, busy_timeout_s=0.05))
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -365,9 +366,7 @@ def test_locked_wal_cache_still_scans(tmp_path: Path) -> None:
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        report = scan_folder(
-            tmp_path / "frames", settings=SETTINGS, cache=ScanCache(db, busy_timeout_s=0.05)
-        )
+        report = scan_folder(tmp_path / "frames", settings=SETTINGS, cache=ScanCache(db, busy_timeout_s=0.05))
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -444,7 +443,11 @@ def test_product_cadence_is_the_prior(tmp_path: Path) -> None:
     ten = timedelta(minutes=10)
     write_frames(tmp_path / "conus", [START + i * ten for i in range(12)])  # CONUS every 10 min
     conus_report = scan(tmp_path / "conus")
-    assert (conus_report.interval, conus_report.interval_source, conus_report.sector) == (FIVE, "product", "CONUS")
+    assert (conus_report.interval, conus_report.interval_source, conus_report.sector) == (
+        FIVE,
+        "product",
+        "CONUS",
+    )
     assert len(conus_report.missing) == 11
     full_disk = tmp_path / "fd"
     full_disk.mkdir()

@@ -131,3 +131,72 @@ def test_visible_and_l2_products(tmp_path: Path) -> None:
         bt = reader.read(0, 40)
     assert np.nanmin(bt) > 180
     assert np.nanmax(bt) < 330
+
+
+READER_VARIABLES = (
+    "Rad",
+    "DQF",
+    "t",
+    "time_bounds",
+    "x",
+    "y",
+    "x_image",
+    "y_image",
+    "x_image_bounds",
+    "y_image_bounds",
+    "goes_imager_projection",
+    "nominal_satellite_subpoint_lat",
+    "nominal_satellite_subpoint_lon",
+    "nominal_satellite_height",
+    "geospatial_lat_lon_extent",
+    "yaw_flip_flag",
+    "band_id",
+    "band_wavelength",
+    "esun",
+    "kappa0",
+    "planck_fk1",
+    "planck_fk2",
+    "planck_bc1",
+    "planck_bc2",
+    "earth_sun_distance_anomaly_in_AU",
+    "valid_pixel_count",
+    "missing_pixel_count",
+    "saturated_pixel_count",
+    "undersaturated_pixel_count",
+    "min_radiance_value_of_valid_pixels",
+    "max_radiance_value_of_valid_pixels",
+    "mean_radiance_value_of_valid_pixels",
+    "std_dev_radiance_value_of_valid_pixels",
+    "focal_plane_temperature_threshold_exceeded_count",
+    "percent_uncorrectable_L0_errors",
+)
+
+
+def test_xarray_reads_every_variable_other_readers_use(tmp_path: Path) -> None:
+    """What satpy's abi_l1b reader reads, opened the way it opens the file."""
+    xr = pytest.importorskip("xarray")
+    path = write_abi_file(tmp_path / "vis.nc", start=START, band=2, shape=(60, 100))
+    with xr.open_dataset(path, decode_cf=True, mask_and_scale=False) as ds:
+        missing = [name for name in READER_VARIABLES if name not in ds.variables]
+        assert missing == []
+        assert bool(ds["yaw_flip_flag"]) is False
+        assert 0.98 < float(ds["earth_sun_distance_anomaly_in_AU"]) < 1.02
+        assert float(ds["nominal_satellite_height"]) == pytest.approx(35786.023)
+        assert float(ds["nominal_satellite_subpoint_lon"]) == pytest.approx(-75.2)
+        assert -0.11 < float(ds["x_image"]) < 0.13
+        raw = ds["Rad"].values.view(np.uint16).astype(np.float64)
+        earth = raw != 4095
+        radiance = raw * float(ds["Rad"].attrs["scale_factor"]) + float(ds["Rad"].attrs["add_offset"])
+        esd, esun = float(ds["earth_sun_distance_anomaly_in_AU"]), float(ds["esun"])
+        satpy_reflectance = np.pi * esd * esd / esun * radiance
+        np.testing.assert_allclose(satpy_reflectance[earth], float(ds["kappa0"]) * radiance[earth], rtol=1e-5)
+        assert int(ds["valid_pixel_count"]) == int(earth.sum())
+        assert float(ds["max_radiance_value_of_valid_pixels"]) == pytest.approx(
+            radiance[earth].max(), rel=1e-5
+        )
+        for key in ("time_coverage_start", "time_coverage_end"):
+            datetime.strptime(ds.attrs[key], "%Y-%m-%dT%H:%M:%S.%fZ")
+        assert ds.attrs["instrument_ID"].startswith("FM")
+    with xr.open_dataset(write_abi_file(tmp_path / "ir.nc", start=START, band=13, shape=(30, 40))) as ir:
+        assert np.isnan(float(ir["esun"]))  # infrared: esun is fill, as in NOAA's files
+        assert float(ir["planck_fk1"]) > 0

@@ -9,13 +9,19 @@ import pytest
 from goesvfi.core.errors import UserInputError
 from goesvfi.core.satellites import (
     GOES_EAST_SWITCH,
+    MESO_SECTORS,
+    SECTOR_CODES,
     UnknownSatelliteError,
     cadence,
     default_scan_mode,
     get_product,
+    get_sector,
     resolve_satellite,
     role_spans,
     satellite_for_role,
+    sector_cadence,
+    sector_code,
+    sector_product,
 )
 
 
@@ -52,7 +58,11 @@ def test_no_satellite_in_role_before_service() -> None:
 def test_names_resolve(name: str) -> None:
     sat = resolve_satellite(name)
     assert (sat.number, sat.bucket, sat.short, sat.cdn_name, sat.name) == (
-        19, "noaa-goes19", "G19", "GOES19", "GOES-19",
+        19,
+        "noaa-goes19",
+        "G19",
+        "GOES19",
+        "GOES-19",
     )
 
 
@@ -84,9 +94,14 @@ def test_role_at() -> None:
 @pytest.mark.parametrize(
     ("product", "mode", "minutes"),
     [
-        ("ABI-L1b-RadF", 6, 10), ("ABI-L1b-RadF", 3, 15), ("ABI-L1b-RadF", 4, 5),
-        ("ABI-L1b-RadC", 6, 5), ("ABI-L1b-RadC", 3, 5), ("ABI-L1b-RadM", 6, 1),
-        ("ABI-L2-CMIPF", 6, 10), ("abi-l2-cmipc", 6, 5),
+        ("ABI-L1b-RadF", 6, 10),
+        ("ABI-L1b-RadF", 3, 15),
+        ("ABI-L1b-RadF", 4, 5),
+        ("ABI-L1b-RadC", 6, 5),
+        ("ABI-L1b-RadC", 3, 5),
+        ("ABI-L1b-RadM", 6, 1),
+        ("ABI-L2-CMIPF", 6, 10),
+        ("abi-l2-cmipc", 6, 5),
     ],
 )
 def test_cadence_per_mode(product: str, mode: int, minutes: int) -> None:
@@ -110,3 +125,20 @@ def test_products() -> None:
     assert get_product("ABI-L2-CMIPF").variable == "CMI"
     with pytest.raises(UnknownSatelliteError, match="unknown product"):
         get_product("ABI-L1b-RadX")
+
+
+def test_sectors_are_registry_rows() -> None:
+    assert SECTOR_CODES == ("FD", "CONUS", "M1", "M2")
+    assert MESO_SECTORS == ("M1", "M2")
+    assert [sector_code(letter) for letter in "FCM"] == ["FD", "CONUS", "M1"]
+    assert sector_code("M", "m2") == "M2"
+    assert sector_code("C", "M2") == "CONUS"  # a mesoscale choice does not change another sector
+    assert get_sector("conus").scan_seconds < get_sector("FD").scan_seconds
+    assert sector_product("M2").name == "ABI-L1b-RadM"
+    assert sector_product("FD", "L2").name == "ABI-L2-CMIPF"
+    assert sector_cadence("CONUS", utc(2024, 1, 1)) == timedelta(minutes=5)
+    assert sector_cadence("FD", utc(2018, 1, 1)) == timedelta(minutes=15)
+    assert sector_cadence("M1", mode=6) == timedelta(minutes=1)
+    assert sector_cadence("pnw") is None  # a CDN sub-sector has no known cadence
+    with pytest.raises(UnknownSatelliteError, match="unknown sector"):
+        get_sector("M3")

@@ -29,19 +29,35 @@ def utc(*parts: int) -> datetime:
     [
         (
             "OR_ABI-L1b-RadC-M6C13_G18_s20241230001173_e20241230003546_c20241230003589.nc",
-            "abi", utc(2024, 5, 2, 0, 1, 17, 300000), 18, 13, "CONUS",
+            "abi",
+            utc(2024, 5, 2, 0, 1, 17, 300000),
+            18,
+            13,
+            "CONUS",
         ),
         (
             "OR_ABI-L1b-RadF-M3C02_G16_s20190010000205_e20190010010205_c20190010010251.nc",
-            "abi", utc(2019, 1, 1, 0, 0, 20, 500000), 16, 2, "FD",
+            "abi",
+            utc(2019, 1, 1, 0, 0, 20, 500000),
+            16,
+            2,
+            "FD",
         ),
         (
             "OR_ABI-L1b-RadM2-M6C13_G19_s20251001200283_e20251001200340_c20251001200390.nc",
-            "abi", utc(2025, 4, 10, 12, 0, 28, 300000), 19, 13, "M2",
+            "abi",
+            utc(2025, 4, 10, 12, 0, 28, 300000),
+            19,
+            13,
+            "M2",
         ),
         (
             "OR_ABI-L2-CMIPF-M6C13_G19_s20251280000205_e20251280009513_c20251280009573.nc",
-            "abi", utc(2025, 5, 8, 0, 0, 20, 500000), 19, 13, "FD",
+            "abi",
+            utc(2025, 5, 8, 0, 0, 20, 500000),
+            19,
+            13,
+            "FD",
         ),
         ("20241230001_GOES18-ABI-CONUS-13-1250x750.jpg", "cdn", utc(2024, 5, 2, 0, 1), 18, 13, "CONUS"),
         ("20250010000_GOES19-ABI-FD-GEOCOLOR-678x678.jpg", "cdn", utc(2025, 1, 1), 19, None, "FD"),
@@ -71,7 +87,11 @@ def test_every_pattern(
     parsed = parse_name(name)
     assert parsed is not None
     assert (parsed.pattern, parsed.timestamp, parsed.satellite, parsed.band, parsed.sector) == (
-        pattern, when, satellite, band, sector,
+        pattern,
+        when,
+        satellite,
+        band,
+        sector,
     )
     assert parsed.timestamp.tzinfo is not None
 
@@ -99,7 +119,13 @@ def test_time_only_name_needs_a_dated_folder() -> None:
     assert parse_name("120000.png") is None
     assert parse_name("120000.png", ("frames", "misc")) is None
     assert parse_name("120000.png", ("2023", "366")) is None  # 2023 has no day 366
-    assert parse_name("0117.png", ("2024", "001", "06"), ) is not None
+    assert (
+        parse_name(
+            "0117.png",
+            ("2024", "001", "06"),
+        )
+        is not None
+    )
     assert parse_name("050117.png", ("2024", "001", "06")) is None  # hour contradicts its folder
     assert parse_name("frame_0001.png", ("2024", "001")) is None  # a counter, not 00:01
 
@@ -134,8 +160,13 @@ def test_same_timestamp_twice_is_not_ambiguous() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "random.png", "2025-05-08.png", "notes.txt", "frame_0001.png", "2025-13-01_10-00-00.png",
-        "IMG_20240501_123456789.jpg", "2025-02-30 10:00.png",
+        "random.png",
+        "2025-05-08.png",
+        "notes.txt",
+        "frame_0001.png",
+        "2025-13-01_10-00-00.png",
+        "IMG_20240501_123456789.jpg",
+        "2025-02-30 10:00.png",
     ],
 )
 def test_unparsable_names(name: str) -> None:
@@ -160,12 +191,15 @@ def test_day_of_year_leap_years_and_boundaries() -> None:
 
 
 def test_parse_abi_filename_fields() -> None:
-    abi = parse_abi_filename(
-        "OR_ABI-L1b-RadM1-M6C02_G19_s20243660000283_e20243660000340_c20250010000390.nc"
-    )
+    abi = parse_abi_filename("OR_ABI-L1b-RadM1-M6C02_G19_s20243660000283_e20243660000340_c20250010000390.nc")
     assert abi is not None
     assert (abi.satellite, abi.product, abi.meso, abi.mode, abi.band, abi.sector) == (
-        19, "ABI-L1b-RadM", "M1", 6, 2, "M1",
+        19,
+        "ABI-L1b-RadM",
+        "M1",
+        6,
+        2,
+        "M1",
     )
     assert abi.start == utc(2024, 12, 31, 0, 0, 28, 300000)
     assert abi.end == utc(2024, 12, 31, 0, 0, 34)
@@ -248,7 +282,11 @@ def test_interval_is_the_cadence_the_gaps_are_multiples_of() -> None:
 
 def test_interval_tolerates_a_few_odd_files() -> None:
     times = _series(CONUS_START, FIVE, 60)
-    odd = [*times, CONUS_START + 10 * FIVE + timedelta(minutes=2), CONUS_START + 40 * FIVE - timedelta(seconds=100)]
+    odd = [
+        *times,
+        CONUS_START + 10 * FIVE + timedelta(minutes=2),
+        CONUS_START + 40 * FIVE - timedelta(seconds=100),
+    ]
     assert detect_interval(odd) == FIVE
     short = [*times[:7], CONUS_START + 2 * FIVE - timedelta(minutes=1)]  # one odd file in eight
     assert detect_interval(short) == FIVE
@@ -272,7 +310,8 @@ def test_time_only_in_the_folder_name() -> None:
     assert (parsed.pattern, parsed.timestamp) == ("folder", utc(2024, 12, 21, 18, 0, 22))
     assert parse_name("frame.png", ("goes", "frames")) is None
     own = parse_name("frame_20240101T000000Z.png", ("2024-12-21_18-00-22",))
-    assert own is not None and own.timestamp == utc(2024, 1, 1)  # the file's own time wins
+    assert own is not None
+    assert own.timestamp == utc(2024, 1, 1)  # the file's own time wins
 
 
 def test_interval_needs_two_distinct_times() -> None:
@@ -304,8 +343,9 @@ def test_expected_series_keeps_phase() -> None:
 
 
 def test_expected_series_across_year_boundary_and_leap_day() -> None:
-    series = expected_series(utc(2024, 12, 31, 23, 50), utc(2025, 1, 1, 0, 10), timedelta(minutes=10),
-                             utc(2024, 1, 1, 0, 0, 20))
+    series = expected_series(
+        utc(2024, 12, 31, 23, 50), utc(2025, 1, 1, 0, 10), timedelta(minutes=10), utc(2024, 1, 1, 0, 0, 20)
+    )
     assert [f"{t:%Y-%j %H:%M:%S}" for t in series] == ["2024-366 23:50:20", "2025-001 00:00:20"]
     leap = expected_series(utc(2024, 2, 28, 23, 55), utc(2024, 2, 29, 0, 5), FIVE, CONUS_START)
     assert [f"{t:%m-%d %H:%M}" for t in leap] == ["02-28 23:56", "02-29 00:01"]

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from goesvfi.core.atomic import atomic_path
 from goesvfi.core.colour.errors import ColourError, ColourInputError
 
 if TYPE_CHECKING:
@@ -314,7 +315,8 @@ def run_sanchez(
         outputs = sorted(out_dir.glob("*-FC.*")) or sorted(p for p in out_dir.iterdir() if p.is_file())
         if not outputs:
             raise SanchezError(f"Sanchez wrote no image for {image}: {said or 'no message'}")
-        os.replace(outputs[0], dest)
+        with atomic_path(dest, tag="tmp") as moved:
+            os.replace(outputs[0], moved)
     return dest
 
 

@@ -3,7 +3,8 @@
 :class:`EncodeSettings` is what the CLI flags, the settings file (section ``encode``) and the
 GUI's FFmpeg tab all fill in; :func:`goesvfi.core.encode.ffmpeg.encode_command` is the only place
 that turns it into arguments. Profiles and quality presets are the values the original
-application offered (FACTS.md section 8); :func:`apply_profile` overlays one on a model.
+application offered (listed in docs/pipeline.md, "FFmpeg settings"); :func:`apply_profile`
+overlays one on a model.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "minterpolate": {"mc_mode": "aobmc", "scd": "none", "vsbmc": True, "me": "epzs", "search_param": 32},
     },
 }
-"""The original application's profiles (FACTS.md section 8), keyed by lower-case name."""
+"""The original GOES_VFI application's profiles, keyed by lower-case name."""
 
 QUALITY_PRESETS: dict[str, dict[str, Any]] = {
     "very-high": {"crf": 16, "bitrate_k": 15000, "bufsize_k": 22500, "pix_fmt": "yuv444p"},
@@ -202,7 +203,7 @@ QUALITY_PRESETS: dict[str, dict[str, Any]] = {
     "low": {"crf": 23, "bitrate_k": 8000, "bufsize_k": 12000, "pix_fmt": "yuv420p"},
     "very-low": {"crf": 26, "bitrate_k": 5000, "bufsize_k": 7500, "pix_fmt": "yuv420p"},
 }
-"""Quality presets (FACTS.md section 8): CRF, bitrate cap, buffer and pixel format."""
+"""The original application's quality presets: CRF, bitrate cap, buffer and pixel format."""
 
 
 def encoder_pix_fmts(encoder: str) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from goesvfi.core.atomic import write_json_atomic
 from goesvfi.core.errors import UserInputError
 
 MANIFEST = "manifest.json"
@@ -99,16 +100,6 @@ class JobState:
     def from_json(cls, data: dict[str, Any]) -> JobState:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
-
-
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write, flush to disk, rename: a reader never sees a half-written file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 class JobFolder:
@@ -212,8 +203,16 @@ class JobFolder:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the job's lock while running it; a second runner gets :class:`JobBusyError`."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        handle = (self.path / LOCK).open("a+")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = (self.path / LOCK).open("a+")
+        except OSError as exc:
+            raise JobError(
+                f"cannot use this folder for the job: {exc.strerror or exc}",
+                setting="job_dir",
+                value=self.path,
+                hint="choose a folder you can write to",
+            ) from None
         try:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

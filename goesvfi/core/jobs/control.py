@@ -12,13 +12,13 @@ and the job exits 130/143/129. :class:`ControlFile` is the pause/resume/cancel s
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from goesvfi.core.atomic import write_text_atomic
 from goesvfi.core.errors import GoesVfiError
 
 
@@ -145,10 +145,7 @@ class ControlFile:
     @classmethod
     def request(cls, job_dir: Path, command: Command) -> None:
         """Ask the job in ``job_dir`` to run, pause or cancel (atomic write)."""
-        path = job_dir / cls.NAME
-        tmp = path.with_name(f".{cls.NAME}.{os.getpid()}.tmp")
-        tmp.write_text(command + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(job_dir / cls.NAME, command + "\n")
 
     def command(self) -> Command:
         try:

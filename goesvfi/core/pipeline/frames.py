@@ -22,6 +22,7 @@ import numpy as np
 
 from goesvfi.core import deadline
 from goesvfi.core.errors import UserInputError
+from goesvfi.core.framefiles import IMAGE_SUFFIXES, NETCDF_SUFFIXES, list_frames
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.pipeline.errors import (
     BadFrameError,
@@ -30,11 +31,10 @@ from goesvfi.core.pipeline.errors import (
     NotEnoughFramesError,
     PipelineInputError,
 )
+from goesvfi.core.pixels import TOO_LARGE_HINT, too_large_message
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
-NETCDF_SUFFIXES = frozenset({".nc", ".nc4"})
 T = TypeVar("T")
 OnBadFrame = Literal["stop", "skip"]
 
@@ -58,7 +58,8 @@ def read_bytes(path: Path, timeout_s: float) -> bytes:
     try:
         return call_with_timeout(path.read_bytes, timeout_s, f"reading {path.name}")
     except OSError as exc:
-        raise BadFrameError(f"cannot read frame {path.name}: {exc.strerror or exc}") from exc
+        reason = (exc.strerror or str(exc)).lower()
+        raise BadFrameError(f"cannot read frame {path.name}: {reason}") from exc
 
 
 def _sort_key_by_time(paths: list[Path]) -> list[Path]:
@@ -80,8 +81,19 @@ def _sort_key_by_time(paths: list[Path]) -> list[Path]:
 def discover_frames(folder: Path) -> list[Path]:
     """Image or NetCDF frames directly in ``folder``, in time order (by name when undated)."""
     if not folder.is_dir():
-        raise PipelineInputError(f"input folder {folder} does not exist or is not a folder")
-    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+        raise PipelineInputError(
+            "the input folder does not exist or is not a folder", setting="input_dir", value=folder
+        )
+    try:
+        files = list_frames(folder)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise PipelineInputError(
+            f"cannot read the input folder: {reason}",
+            setting="input_dir",
+            value=folder,
+            hint="choose a folder you can read",
+        ) from None
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     netcdf = [p for p in files if p.suffix.lower() in NETCDF_SUFFIXES]
     if images and netcdf:
@@ -146,8 +158,17 @@ def _image_size(path: Path, data: bytes) -> tuple[int, int]:
                 image.verify()  # chunk CRCs and IEND: catches truncated files cheaply
             else:
                 image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise BadFrameError(f"frame {path.name} is damaged or not an image ({exc})") from exc
+    except Image.DecompressionBombError as exc:
+        raise BadFrameError(too_large_message(f"frame {path.name}", exc), hint=TOO_LARGE_HINT) from exc
+    except UnidentifiedImageError:
+        raise BadFrameError(
+            f"frame {path.name} is not an image: its content is neither PNG, JPEG nor TIFF",
+            hint="remove it from the folder",
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadFrameError(
+            f"frame {path.name} is damaged ({exc})", hint="fetch it again or remove it"
+        ) from exc
     return int(size[0]), int(size[1])
 
 

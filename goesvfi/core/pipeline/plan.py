@@ -12,6 +12,7 @@ from goesvfi.core.config import RenderSettings, VfiSettings
 from goesvfi.core.encode.settings import EncodeSettings
 from goesvfi.core.pipeline.errors import PipelineInputError
 from goesvfi.core.pipeline.frames import Crop, OnBadFrame
+from goesvfi.core.writable import check_output_file, check_writable_folder
 
 Colour = Literal["none", "native", "sanchez"]
 COLOURS: tuple[Colour, ...] = ("none", "native", "sanchez")
@@ -64,6 +65,7 @@ class PipelineRequest:
                 setting="output",
                 hint="give an output video, a folder for the frames, or both",
             )
+        self._check_places()
         if not 0.1 <= self.fps <= 240:
             raise PipelineInputError(
                 "the frame rate must be between 0.1 and 240", setting="fps", value=f"{self.fps:g}"
@@ -91,6 +93,15 @@ class PipelineRequest:
                 "unknown interpolator", setting="vfi.backend", value=self.interpolator,
                 hint=f"use one of {', '.join(INTERPOLATORS)}",
             )  # fmt: skip
+
+    def _check_places(self) -> None:
+        """Refuse outputs and folders the job could not write, before any work."""
+        if self.output is not None:
+            check_output_file(self.output, setting="output")
+        if self.frames_out is not None:
+            check_writable_folder(self.frames_out, setting="frames_out")
+        if self.job_dir is not None:
+            check_writable_folder(self.job_dir, setting="job_dir")
 
     def vfi_identity(self, backend: str) -> dict[str, Any] | None:
         """The ``vfi`` settings that decide the made frames for ``backend`` (``auto``: rife and flow)."""

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from goesvfi.core.config import Settings
+from goesvfi.core.framefiles import NETCDF_SUFFIXES
 from goesvfi.core.jobs.control import CancelToken
-from goesvfi.core.pipeline.frames import NETCDF_SUFFIXES, Crop, decode_image, read_bytes
+from goesvfi.core.pipeline.frames import Crop, decode_image, read_bytes
 from goesvfi.core.pipeline.source import render_frame
 from goesvfi.core.timeparse import AmbiguousNameError, parse_name
 
@@ -31,7 +32,7 @@ class FolderFrames:
     times: list[datetime | None]
 
 
-def list_frames(folder: Path) -> FolderFrames:
+def folder_frames(folder: Path) -> FolderFrames:
     """The job's input frames (the job's own ordering); raises the job's error for a bad folder."""
     from goesvfi.core.pipeline.frames import discover_frames
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Protocol
 
 from goesvfi.core.errors import OperationError, UserInputError
-from goesvfi.core.satellites import Product, Satellite
+from goesvfi.core.satellites import Product, Satellite, sector_code
 
 ADVICE: dict[str, str] = {
     "not_found": (
@@ -190,9 +190,7 @@ class Wanted:
     @property
     def sector(self) -> str:
         """The sector as written in canonical names: FD, CONUS, M1 or M2."""
-        if self.product.sector == "M":
-            return self.meso or "M1"
-        return "FD" if self.product.sector == "F" else "CONUS"
+        return sector_code(self.product.sector, self.meso)
 
     def describe(self) -> str:
         return f"{self.satellite.name} {self.product.name} band {self.band} at {self.time:%Y-%m-%d %H:%M:%S}Z"

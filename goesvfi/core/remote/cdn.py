@@ -1,7 +1,7 @@
 """The NOAA STAR CDN: recent ABI imagery as JPEG, over plain HTTP(S) with aiohttp.
 
 ``<base>/<SAT>/ABI/<SECTOR>/<BAND>/<YYYYDDDHHMM>_<SAT>-ABI-<SECTOR>-<BAND>-<W>x<H>.jpg``
-(FACTS.md section 4). The minute in the name is the scan-start minute. The CDN keeps only a
+(sector codes in lower case). The minute in the name is the scan-start minute. The CDN keeps only a
 few days, so it is asked only for times within ``remote.cdn_recent_days`` of now. A frame is
 found by reading the band folder's index page once per job and taking the nearest minute.
 """

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from goesvfi.core.config import RemoteSettings
+from goesvfi.core.framefiles import dated_frames
 from goesvfi.core.jobs.control import CancelledByUser, CancelToken
 from goesvfi.core.jobs.progress import ProgressCallback, ProgressEvent, RateMeter
 from goesvfi.core.remote.base import FetchInputError, Store, Wanted
@@ -33,9 +34,9 @@ from goesvfi.core.remote.retry import RetryPolicy
 from goesvfi.core.remote.s3 import S3Store
 from goesvfi.core.remote.safety import check_free_space
 from goesvfi.core.remote.stats import SourceStats
-from goesvfi.core.satellites import cadence, get_product, resolve_satellite
+from goesvfi.core.satellites import MESO_SECTORS, cadence, get_product, resolve_satellite
 from goesvfi.core.signatures import file_damage
-from goesvfi.core.timeindex import AmbiguousNameError, ParsedName, expected_series, parse_name
+from goesvfi.core.timeindex import ParsedName, expected_series
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class FetchRequest:
         product = get_product(self.product)
         if not 1 <= self.band <= 16:
             raise FetchInputError("not an ABI band", setting="band", value=self.band, hint="use 1 to 16")
-        if self.meso not in (None, "M1", "M2"):
+        if self.meso is not None and self.meso not in MESO_SECTORS:
             raise FetchInputError(f"mesoscale sector '{self.meso}' must be M1 or M2")
         if self.times:
             times = sorted({_utc(t) for t in self.times})
@@ -254,7 +255,7 @@ class FetchSession:
         dest = _prepare_dest(dest)
         tracker = _Progress(progress, len(frames))
         results: dict[int, ItemResult] = {}
-        existing = _existing_files(dest)
+        existing = dated_frames(dest)
         todo: list[int] = []
         present: dict[int, Path] = {}  # whole by signature; checked against the listing below
         for index, wanted in enumerate(frames):
@@ -344,20 +345,6 @@ def _prepare_dest(dest: Path) -> Path:
     return dest
 
 
-def _existing_files(dest: Path) -> list[tuple[Path, ParsedName]]:
-    found = []
-    for path in dest.iterdir():
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        try:
-            parsed = parse_name(path.name)
-        except AmbiguousNameError:
-            continue
-        if parsed is not None:
-            found.append((path, parsed))
-    return found
-
-
 def _remove_damaged(path: Path, problem: str | None) -> bool:
     """Remove ``path`` and say why when ``problem`` is not None; True when it was removed."""
     if problem is None:
@@ -409,7 +396,7 @@ async def run_cancellable(awaitable: Awaitable[T], cancel: CancelToken | None) -
         if not cancel.cancelled:
             raise
         task.uncancel()
-        raise CancelledByUser(f"fetch stopped: {cancel.reason}") from None
+        raise CancelledByUser(f"fetch stopped: {cancel.reason}", cancel.exit_code) from None
     finally:
         unregister()
 

@@ -1,8 +1,9 @@
 """Retries: classify raw client errors into the remote tree, back off, honour ``Retry-After``.
 
-botocore's own retry modes never retry a failure while reading the body and ignore
-``Retry-After`` (FACTS.md section 9), so the S3 client runs with botocore retries off and every
-request and body read goes through :meth:`RetryPolicy.run` (tenacity underneath).
+botocore's own retry modes (legacy, standard and adaptive alike; checked against aioboto3 15.5
+and moto 5.2) never retry a failure while reading the body and ignore ``Retry-After``, so the S3
+client runs with botocore retries off and every request and body read goes through
+:meth:`RetryPolicy.run` (tenacity underneath).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The NOAA GOES S3 buckets (``noaa-goes16`` ... ``noaa-goes19``), read anonymously with aioboto3.
+"""The NOAA GOES S3 buckets (``noaa-goes16`` ... ``noaa-goes19``), read anonymously with aiobotocore.
 
 Keys are ``<product>/<YYYY>/<DDD>/<HH>/OR_ABI-...nc``. The creation time in a file name is unknown
 in advance, so :meth:`S3Store.find` lists the hour prefix (once per job, shared by every frame
@@ -32,6 +32,7 @@ RECENT_LISTING_TTL_S = 30.0
 # An hour prefix holds at most 60 mesoscale scans x 16 bands (under 1,000 keys). Far above that,
 # the endpoint is hostile or broken (an endless listing): stop instead of filling the memory.
 MAX_LISTING_ENTRIES = 100_000
+MAX_LISTING_BYTES = 64 << 20  # a page of 1,000 keys is about 350 kB of XML
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,6 @@ class S3Store:
     async def _ready(self) -> Any:
         async with self._lock:
             if self._client is None:
-                import aioboto3
                 from aiobotocore.session import AioSession
                 from botocore import UNSIGNED
                 from botocore.config import Config
@@ -144,12 +144,13 @@ class S3Store:
                     response_checksum_validation="when_required",
                     s3={"addressing_style": "path" if self._endpoint else "auto"},
                 )
-                core = AioSession()
-                core.register_component("data_loader", _model_loader())
-                session = aioboto3.Session(botocore_session=core)
+                # aiobotocore's session directly: aioboto3 would add boto3 to the imports (a
+                # quarter of the start-up of a fetch) for a client that is the same object.
+                session = AioSession()
+                session.register_component("data_loader", _model_loader())
                 plain_http = bool(self._endpoint and self._endpoint.startswith("http://"))
                 self._client = await self._stack.enter_async_context(
-                    session.client(
+                    session.create_client(
                         "s3",
                         region_name="us-east-1",
                         endpoint_url=self._endpoint,
@@ -157,7 +158,35 @@ class S3Store:
                         verify=False if plain_http else None,  # no TLS: skip loading the CA bundle
                     )
                 )
+                self._client.meta.events.register("before-send.s3.ListObjectsV2", self._send_capped)
             return self._client
+
+    async def _send_capped(self, request: Any, **_: Any) -> Any:
+        """Send a listing request and read its body up to :data:`MAX_LISTING_BYTES`.
+
+        botocore reads a whole response into memory before parsing it, so an endless listing
+        would take all of it; this hook (botocore's ``before-send``: a returned response is used
+        as is) reads the body itself and stops at the cap.
+        """
+        request.stream_output = True  # the session leaves the body unread
+        response = await self._client._endpoint.http_session.send(request)
+        raw = response.raw
+        data = bytearray()
+        try:
+            async for piece in body_pieces(raw.content):
+                data += piece
+                if len(data) > MAX_LISTING_BYTES:
+                    raise ObjectTooLargeError(
+                        f"a listing of {request.url.split('?')[0]} is larger than "
+                        f"{MAX_LISTING_BYTES // 2**20} MB; the endpoint is not a NOAA bucket or is "
+                        "broken, check remote.s3_endpoint",
+                        source=self.name,
+                    )
+        except BaseException:
+            raw.close()
+            raise
+        response._content = bytes(data)  # what botocore would have read: it parses this
+        return response
 
     async def _list(self, bucket: str, prefix: str) -> list[_Listed]:
         client = await self._ready()

@@ -22,6 +22,8 @@ from goesvfi.core.deadline import check_regular_file
 from goesvfi.core.render.errors import CorruptFileError, NotAbiFileError
 from goesvfi.core.render.geo import FixedGrid, GeosProjection
 from goesvfi.core.render.ncaccess import GATE, call_with_deadline
+from goesvfi.core.satellites import sector_code
+from goesvfi.core.timeparse import parse_abi_filename
 
 if TYPE_CHECKING:
     import netCDF4
@@ -93,14 +95,13 @@ def _parse_time(text: Any) -> datetime | None:
 
 
 def _sector(ds: Any, variable: str) -> str:
+    parsed = parse_abi_filename(str(_attr(ds, "dataset_name", "")))
+    if parsed is not None:
+        return parsed.sector
     scene = str(_attr(ds, "scene_id", "")).lower()
-    name = str(_attr(ds, "dataset_name", ""))
-    if "meso" in scene:
-        return "M2" if "M2-" in name or "RadM2" in name or "CMIPM2" in name else "M1"
-    if "full" in scene:
-        return "FD"
-    if "conus" in scene or "pacus" in scene:
-        return "CONUS"
+    for word, letter in (("meso", "M"), ("full", "F"), ("conus", "C"), ("pacus", "C")):
+        if word in scene:
+            return sector_code(letter)
     return "?"
 
 

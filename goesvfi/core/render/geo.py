@@ -1,6 +1,6 @@
 """ABI fixed grid ↔ latitude/longitude, lat/lon crop boxes and equirectangular grids.
 
-Formulas from the GOES-R Product User Guide (FACTS.md section 5). Scan angles ``x``/``y``
+Formulas from the GOES-R Product User Guide (fixed grid navigation). Scan angles ``x``/``y``
 are radians; latitudes and longitudes degrees (east positive). Pixels that see space get NaN.
 """
 

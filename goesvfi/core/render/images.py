@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from goesvfi.core.deadline import read_file_with_deadline
 from goesvfi.core.errors import GoesVfiError
+from goesvfi.core.pixels import TOO_LARGE_HINT, header_size, too_large_message
 from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, Kind
 from goesvfi.core.render.errors import CorruptFileError, OpenTimeoutError, RenderInputError
 from goesvfi.core.render.geo import SECTOR_EXTENTS, FixedGrid, GeosProjection, sector_grid
@@ -31,6 +32,18 @@ def _timed_out(path: Path, timeout_s: float) -> OpenTimeoutError:
         value=timeout_s,
         hint="check the disk or network share and try again",
     )
+
+
+def _check_header(path: Path, data: bytes) -> None:
+    """Refuse what is no image, or an image over the pixel limit, before OpenCV decodes it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        header_size(data)
+    except Image.DecompressionBombError as exc:
+        raise RenderInputError(too_large_message(str(path), exc), hint=TOO_LARGE_HINT) from None
+    except UnidentifiedImageError:
+        raise RenderInputError(f"{path}: not an image (its content is neither PNG, JPEG nor TIFF)") from None
 
 
 class ImageSource:
@@ -53,11 +66,12 @@ class ImageSource:
         try:  # with a deadline: a stuck share or FIFO must not hang the render (FIFOs are refused)
             data = read_file_with_deadline(self.path, timeout_s, lambda: _timed_out(self.path, timeout_s))
         except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise RenderInputError(f"{self.path}: cannot be read ({reason}); check the path") from exc
+            reason = (exc.strerror or str(exc)).lower()
+            raise RenderInputError(f"{self.path}: cannot be read ({reason})", hint="check the path") from exc
+        _check_header(self.path, data)
         grey = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
         if grey is None:
-            raise CorruptFileError(f"{self.path}: cannot be decoded as an image; download it again")
+            raise CorruptFileError(f"{self.path}: cannot be decoded as an image", hint="fetch it again")
         self._grey: npt.NDArray[np.uint8] = np.asarray(grey, dtype=np.uint8)
         self.rows, self.cols = grey.shape
         try:

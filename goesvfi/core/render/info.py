@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from goesvfi.core.errors import GoesVfiError
+from goesvfi.core.pixels import TOO_LARGE_HINT, too_large_message
 from goesvfi.core.render.abi import DEFAULT_OPEN_TIMEOUT_S, read_header
-from goesvfi.core.render.errors import CorruptFileError, NotAbiFileError
+from goesvfi.core.render.errors import CorruptFileError, NotAbiFileError, RenderInputError
 from goesvfi.core.render.images import IMAGE_SUFFIXES
 from goesvfi.core.render.ncaccess import call_with_deadline
 
@@ -59,8 +60,13 @@ def _image_fields(path: Path) -> dict[str, Any]:
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except (OSError, UnidentifiedImageError) as exc:
-        raise CorruptFileError(f"{path}: cannot be read as an image ({exc})") from exc
+    except Image.DecompressionBombError as exc:
+        raise RenderInputError(too_large_message(str(path), exc), hint=TOO_LARGE_HINT) from None
+    except UnidentifiedImageError:
+        raise CorruptFileError(f"{path}: not an image (its content is neither PNG, JPEG nor TIFF)") from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise CorruptFileError(f"{path}: cannot be read as an image ({reason})") from exc
     try:
         parsed = parse_name(path.name)
     except GoesVfiError:

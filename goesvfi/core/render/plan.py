@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -29,9 +29,6 @@ from goesvfi.core.render.geo import (
     space_mask,
 )
 from goesvfi.core.render.images import ImageSource
-
-if TYPE_CHECKING:
-    from goesvfi.core.render.api import RenderOptions
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -54,6 +51,21 @@ class BlockSource(Protocol):
 
     def read(self, r0: int, r1: int, c0: int = 0, c1: int | None = None) -> F32: ...
     def close(self) -> None: ...
+
+
+class GeometryOptions(Protocol):
+    """The options a plan reads (:class:`~goesvfi.core.render.api.RenderOptions` has them)."""
+
+    @property
+    def downsample(self) -> int: ...
+    @property
+    def lat(self) -> tuple[float, float] | None: ...
+    @property
+    def lon(self) -> tuple[float, float] | None: ...
+    @property
+    def projection(self) -> str: ...
+    @property
+    def resolution_deg(self) -> float | None: ...
 
 
 def _geometry(source: BlockSource, what: str) -> tuple[FixedGrid, GeosProjection]:
@@ -79,7 +91,7 @@ def block_mean(values: F32, factor: int) -> F32:
 class Plan:
     """Output geometry and block iteration for one source and one set of options."""
 
-    def __init__(self, source: BlockSource, options: RenderOptions) -> None:
+    def __init__(self, source: BlockSource, options: GeometryOptions) -> None:
         self.source = source
         self.factor = options.downsample
         self.equirect: EquirectGrid | None = None

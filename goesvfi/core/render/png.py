@@ -9,9 +9,8 @@ the last row, so a crash or a cancel never leaves a half-written PNG.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import struct
-import uuid
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +19,7 @@ from types import TracebackType
 import numpy as np
 import numpy.typing as npt
 
+from goesvfi.core.atomic import atomic_path
 from goesvfi.core.render.errors import RenderError
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -47,8 +47,10 @@ class PngStreamWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="goesvfi-png")
         self._pending: Future[bytes] | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A unique hidden name in the destination folder, created with the user's umask.
-        self._tmp = self.path.parent / f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp"
+        # The temporary file beside the target is core.atomic's, held open until close() or
+        # abort(). No fsync: a rendered image is cheap to redo.
+        self._publish = contextlib.ExitStack()
+        self._tmp = self._publish.enter_context(atomic_path(self.path, fsync=False, tag="tmp"))
         self._file = self._tmp.open("xb")
         header = struct.pack(">IIBBBBB", width, height, bit_depth, _COLOUR_TYPE[channels], 0, 0, 0)
         self._file.write(_SIGNATURE + _chunk(b"IHDR", header))
@@ -83,11 +85,15 @@ class PngStreamWriter:
             raise RenderError(
                 f"{self.path}: only {self.rows_written} of {self.height} rows were written; nothing saved"
             )
-        self._drain()
-        self._pool.shutdown()
-        self._file.write(_chunk(b"IDAT", self._zip.flush()) + _chunk(b"IEND", b""))
-        self._file.close()
-        os.replace(self._tmp, self.path)
+        try:
+            self._drain()
+            self._pool.shutdown()
+            self._file.write(_chunk(b"IDAT", self._zip.flush()) + _chunk(b"IEND", b""))
+            self._file.close()
+        except BaseException:
+            self.abort()
+            raise
+        self._publish.close()  # rename into place (the temporary file is removed if that fails)
         return self.path
 
     def abort(self) -> None:
@@ -96,7 +102,8 @@ class PngStreamWriter:
         self._pending = None
         if not self._file.closed:
             self._file.close()
-        self._tmp.unlink(missing_ok=True)
+        aborted = RenderError(f"{self.path}: writing was abandoned")
+        self._publish.__exit__(RenderError, aborted, None)  # removes the temporary file
 
     def __enter__(self) -> PngStreamWriter:
         return self

@@ -13,7 +13,6 @@ The global attribute ``comment`` says the data are synthetic.
 from __future__ import annotations
 
 import math
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from goesvfi.core.atomic import atomic_path
+from goesvfi.core.render.abi_metadata import J2000, RadianceStats, write_instrument
 from goesvfi.core.render.errors import RenderInputError
 from goesvfi.core.render.geo import (
     SECTOR_EXTENTS,
@@ -34,8 +35,6 @@ from goesvfi.core.render.geo import (
 from goesvfi.core.render.ncaccess import GATE
 from goesvfi.core.satellites import MESO_SECTORS, get_sector, resolve_satellite
 from goesvfi.core.timeindex import canonical_name
-
-J2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +74,7 @@ def _product_sector(product: str) -> tuple[str, str, str]:
     text = product.strip()
     for prefix, level in (("ABI-L1b-Rad", "L1b"), ("ABI-L2-CMIP", "L2")):
         if text.startswith(prefix):
-            code = text[len(prefix):]
+            code = text[len(prefix) :]
             if code in ("F", "C", "M", *MESO_SECTORS):
                 return level, prefix + code[:1], get_sector(code).code
     raise RenderInputError(
@@ -173,17 +172,24 @@ def _write_scalars(ds: Any, band: int, start: datetime, end: datetime, lon_0: fl
     spec = BAND_SPECS[band]
     mid = start + (end - start) / 2
     t = _create(ds, "t", "f8", ())
-    t.setncatts({"long_name": "J2000 epoch mid-point between the start and end image scan in seconds",
-                 "standard_name": "time", "units": "seconds since 2000-01-01 12:00:00",
-                 "axis": "T", "bounds": "time_bounds"})
+    t.setncatts(
+        {
+            "long_name": "J2000 epoch mid-point between the start and end image scan in seconds",
+            "standard_name": "time",
+            "units": "seconds since 2000-01-01 12:00:00",
+            "axis": "T",
+            "bounds": "time_bounds",
+        }
+    )
     t.assignValue((mid - J2000).total_seconds())
     ds.createDimension("number_of_time_bounds", 2)
     bounds = _create(ds, "time_bounds", "f8", ("number_of_time_bounds",))
     bounds[:] = [(start - J2000).total_seconds(), (end - J2000).total_seconds()]
     ds.createDimension("band", 1)
     band_id = _create(ds, "band_id", "i1", ("band",))
-    band_id.setncatts({"long_name": "ABI band number", "standard_name": "sensor_band_identifier",
-                       "units": "1"})
+    band_id.setncatts(
+        {"long_name": "ABI band number", "standard_name": "sensor_band_identifier", "units": "1"}
+    )
     band_id[:] = [band]
     wavelength = _create(ds, "band_wavelength", "f4", ("band",))
     wavelength.setncatts({"long_name": "ABI band central wavelength", "units": "um"})
@@ -194,132 +200,42 @@ def _write_scalars(ds: Any, band: int, start: datetime, end: datetime, lon_0: fl
         var = _create(ds, var_name, "f4", (), fill_value=np.float32(-999.0))
         var.setncatts({"long_name": var_name.replace("_", " "), "units": "1"})
         var.assignValue(-999.0 if value is None else value)
-    for var_name, value in (("nominal_satellite_subpoint_lat", 0.0),
-                            ("nominal_satellite_subpoint_lon", lon_0),
-                            ("nominal_satellite_height", 35786.023)):
+    for var_name, value in (
+        ("nominal_satellite_subpoint_lat", 0.0),
+        ("nominal_satellite_subpoint_lon", lon_0),
+        ("nominal_satellite_height", 35786.023),
+    ):
         var = _create(ds, var_name, "f4", ())
         var.assignValue(value)
 
 
-def _earth_sun_distance(when: datetime) -> float:
-    """Earth-Sun distance in AU on ``when``'s day (first-order orbit; 0.983 in January, 1.017 in July)."""
-    day = when.timetuple().tm_yday
-    return 1.0 - 0.01672 * math.cos(math.radians(0.9856 * (day - 4)))
-
-
-def _scalar(ds: Any, name: str, dtype: str, value: float, fill: float | None = None, **attrs: Any) -> None:
-    var = _create(ds, name, dtype, (), fill_value=None if fill is None else np.array(fill, dtype=dtype))
-    var.setncatts(attrs)
-    var.assignValue(value)
-
-
-def _write_instrument(ds: Any, band: int, start: datetime, grid: FixedGrid, proj: GeosProjection) -> None:
-    """What the real file carries beside the image, for readers such as satpy's ``abi_l1b``.
-
-    ``esun`` is written so that satpy's reflectance (``pi * d**2 / esun * L``) equals ours
-    (``kappa0 * L``); infrared bands carry it as fill, as NOAA's files do.
-    """
-    spec = BAND_SPECS[band]
-    distance = _earth_sun_distance(start)
-    _scalar(ds, "yaw_flip_flag", "i1", 0, long_name="Flag indicating the spacecraft is operating in yaw flip "
-            "configuration", flag_values=np.array([0, 1], dtype=np.int8), flag_meanings="false true", units="1")
-    _scalar(ds, "earth_sun_distance_anomaly_in_AU", "f4", distance,
-            long_name="earth sun distance anomaly in astronomical units", units="ua")
-    esun = math.pi * distance**2 / spec.kappa0 if spec.kappa0 else -999.0
-    _scalar(ds, "esun", "f4", esun, -999.0, long_name="bandpass-weighted solar irradiance at the mean "
-            "Earth-Sun distance", units="W m-2 um-1")
-    centre_x = grid.x0 + grid.dx * (grid.cols - 1) / 2
-    centre_y = grid.y0 + grid.dy * (grid.rows - 1) / 2
-    ds.createDimension("number_of_image_bounds", 2)
-    for axis, centre, first, last in (("x", centre_x, grid.x0, grid.x0 + grid.dx * (grid.cols - 1)),
-                                      ("y", centre_y, grid.y0, grid.y0 + grid.dy * (grid.rows - 1))):
-        _scalar(ds, f"{axis}_image", "f4", centre, long_name=f"GOES-R fixed grid projection {axis}-coordinate "
-                "center of image", standard_name=f"projection_{axis}_coordinate", units="rad", axis=axis.upper())
-        bounds = _create(ds, f"{axis}_image_bounds", "f4", ("number_of_image_bounds",))
-        bounds.setncatts({"long_name": f"GOES-R fixed grid projection {axis}-coordinate image extent", "units": "rad"})
-        bounds[:] = [first, last]
-    lat, lon = scan_to_latlon(grid.x()[None, ::max(1, grid.cols // 64)],
-                              grid.y(0, grid.rows)[::max(1, grid.rows // 64), None], proj)
-    seen = np.isfinite(lat)
-    extent = _create(ds, "geospatial_lat_lon_extent", "f4", ())
-    extent.setncatts({
-        "long_name": "geospatial latitude and longitude references",
-        "geospatial_westbound_longitude": np.float32(np.min(lon[seen]) if seen.any() else -999.0),
-        "geospatial_eastbound_longitude": np.float32(np.max(lon[seen]) if seen.any() else -999.0),
-        "geospatial_southbound_latitude": np.float32(np.min(lat[seen]) if seen.any() else -999.0),
-        "geospatial_northbound_latitude": np.float32(np.max(lat[seen]) if seen.any() else -999.0),
-        "geospatial_lat_center": np.float32(0.0), "geospatial_lon_center": np.float32(proj.lon_0),
-        "geospatial_lat_units": "degrees_north", "geospatial_lon_units": "degrees_east",
-    })
-    extent.assignValue(9.96921e36)
-    for name, value in (("focal_plane_temperature_threshold_exceeded_count", 0),):
-        _scalar(ds, name, "i2", value, -1, long_name=name.replace("_", " "), units="count")
-    for name, value in (("maximum_focal_plane_temperature", 81.0),
-                        ("focal_plane_temperature_threshold_increasing", 95.0),
-                        ("focal_plane_temperature_threshold_decreasing", 93.0)):
-        _scalar(ds, name, "f4", value, -999.0, long_name=name.replace("_", " "), units="K")
-    _scalar(ds, "percent_uncorrectable_L0_errors", "f4", 0.0, -999.0,
-            long_name="percent data lost due to uncorrectable L0 errors", units="percent")
-    for name in ("algorithm_dynamic_input_data_container", "processing_parm_version_container",
-                 "algorithm_product_version_container"):
-        _scalar(ds, name, "i4", -2147483647, long_name=name.replace("_", " "))
-    ds.createDimension("num_star_looks", 1)
-    for name, dtype, value, units in (("t_star_look", "f8", (start - J2000).total_seconds(), "seconds since "
-                                       "2000-01-01 12:00:00"), ("band_wavelength_star_look", "f4",
-                                       spec.wavelength_um, "um"), ("star_id", "u2", 0, "1")):
-        var = _create(ds, name, dtype, ("num_star_looks",))
-        var.setncatts({"long_name": name.replace("_", " "), "units": units})
-        var[:] = [value]
-
-
-class _RadianceStats:
-    """Counts and moments of the valid pixels, accumulated block by block."""
-
-    def __init__(self) -> None:
-        self.valid = self.saturated = self.under = 0
-        self.total = self.total_sq = 0.0
-        self.low, self.high = math.inf, -math.inf
-
-    def add(self, codes: npt.NDArray[np.int16], space: npt.NDArray[np.bool_], scale: float, offset: float) -> None:
-        raw = codes.view(np.uint16)[~space]
-        if raw.size == 0:
-            return
-        values = raw.astype(np.float64) * scale + offset
-        self.valid += int(raw.size)
-        self.saturated += int(np.count_nonzero(raw == 4094))
-        self.under += int(np.count_nonzero(raw == 0))
-        self.total += float(values.sum())
-        self.total_sq += float(np.square(values).sum())
-        self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
-
-    def write(self, ds: Any, what: str, units: str) -> None:
-        for name, count in (("valid_pixel_count", self.valid), ("missing_pixel_count", 0),
-                            ("saturated_pixel_count", self.saturated),
-                            ("undersaturated_pixel_count", self.under)):
-            _scalar(ds, name, "i4", count, -1, long_name=f"number of {name[:-12]} pixels", units="count")
-        mean = self.total / self.valid if self.valid else -999.0
-        spread = math.sqrt(max(0.0, self.total_sq / self.valid - mean * mean)) if self.valid else -999.0
-        for name, value in (("min", self.low), ("max", self.high), ("mean", mean), ("std_dev", spread)):
-            _scalar(ds, f"{name}_{what}_value_of_valid_pixels", "f4", value if self.valid else -999.0,
-                    -999.0, long_name=f"{name} {what} value of valid pixels", units=units)
-
-
 def _write_projection(ds: Any, grid: FixedGrid, proj: GeosProjection) -> None:
     gip = _create(ds, "goes_imager_projection", "i4", ())
-    gip.setncatts({
-        "long_name": "GOES-R ABI fixed grid projection", "grid_mapping_name": "geostationary",
-        "perspective_point_height": proj.h, "semi_major_axis": proj.a,
-        "semi_minor_axis": proj.b, "inverse_flattening": 298.2572221,
-        "latitude_of_projection_origin": 0.0, "longitude_of_projection_origin": proj.lon_0,
-        "sweep_angle_axis": proj.sweep,
-    })
+    gip.setncatts(
+        {
+            "long_name": "GOES-R ABI fixed grid projection",
+            "grid_mapping_name": "geostationary",
+            "perspective_point_height": proj.h,
+            "semi_major_axis": proj.a,
+            "semi_minor_axis": proj.b,
+            "inverse_flattening": 298.2572221,
+            "latitude_of_projection_origin": 0.0,
+            "longitude_of_projection_origin": proj.lon_0,
+            "sweep_angle_axis": proj.sweep,
+        }
+    )
     for axis, first, step, size in (("x", grid.x0, grid.dx, grid.cols), ("y", grid.y0, grid.dy, grid.rows)):
         var = _create(ds, axis, "i2", (axis,))
-        var.setncatts({
-            "scale_factor": np.float32(step), "add_offset": np.float32(first), "units": "rad",
-            "axis": axis.upper(), "long_name": f"GOES fixed grid projection {axis}-coordinate",
-            "standard_name": f"projection_{axis}_coordinate",
-        })
+        var.setncatts(
+            {
+                "scale_factor": np.float32(step),
+                "add_offset": np.float32(first),
+                "units": "rad",
+                "axis": axis.upper(),
+                "long_name": f"GOES fixed grid projection {axis}-coordinate",
+                "standard_name": f"projection_{axis}_coordinate",
+            }
+        )
         var.set_auto_maskandscale(False)
         # Pack against the stored float32 attributes so a reader recovers the same angles.
         stored_first, stored_step = float(np.float32(first)), float(np.float32(step))
@@ -358,45 +274,83 @@ def write_abi_file(
     proj = GeosProjection(lon_0=sat.longitude if sat.longitude is not None else -75.0)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_name = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with GATE.hold(str(path), 600.0), netCDF4.Dataset(tmp_name, "w", format="NETCDF4") as ds:
-            _write_file(ds, level, bucket_product, sector, band, sat.number, start, end, grid, proj,
-                        seed, step, noise, scene_id)
-        os.replace(tmp_name, path)
-    except BaseException:
-        tmp_name.unlink(missing_ok=True)
-        raise
+    # Test data, cheap to redo: no fsync. Closing the dataset comes before the rename.
+    with (
+        atomic_path(path, fsync=False, tag="tmp") as tmp_name,
+        GATE.hold(str(path), 600.0),
+        netCDF4.Dataset(tmp_name, "w", format="NETCDF4") as ds,
+    ):
+        _write_file(
+            ds,
+            level,
+            bucket_product,
+            sector,
+            band,
+            sat.number,
+            start,
+            end,
+            grid,
+            proj,
+            seed,
+            step,
+            noise,
+            scene_id,
+        )
     return path
 
 
-def _write_file(ds: Any, level: str, bucket_product: str, sector: str, band: int, sat: int,
-                start: datetime, end: datetime, grid: FixedGrid, proj: GeosProjection,
-                seed: int, step: int, noise: float, scene_id: str) -> None:
+def _write_file(
+    ds: Any,
+    level: str,
+    bucket_product: str,
+    sector: str,
+    band: int,
+    sat: int,
+    start: datetime,
+    end: datetime,
+    grid: FixedGrid,
+    proj: GeosProjection,
+    seed: int,
+    step: int,
+    noise: float,
+    scene_id: str,
+) -> None:
     meso = sector if sector.startswith("M") else ""
     file_product = bucket_product + (meso[1:] if meso else "")
     dataset_name = abi_file_name(sat, file_product, band, start, end)
-    ds.setncatts({
-        "naming_authority": "gov.nesdis.noaa", "Conventions": "CF-1.7",
-        "title": "ABI L1b Radiances" if level == "L1b" else "ABI L2 Cloud and Moisture Imagery",
-        "institution": "DOC/NOAA/NESDIS > U.S. Department of Commerce",
-        "project": "GOES", "production_site": "WCDAS", "orbital_slot": "GOES-East" if sat in (16, 19)
-        else "GOES-West", "platform_ID": f"G{sat}",
-        "instrument_type": "GOES-R Series Advanced Baseline Imager (ABI)",
-        "scene_id": scene_id, "dataset_name": dataset_name, "processing_level": level,
-        "spatial_resolution": f"{abs(grid.dx) * proj.h / 1000:.1f}km at nadir",
-        "time_coverage_start": _iso_tenths(start), "time_coverage_end": _iso_tenths(end),
-        "timeline_id": "ABI Mode 6", "cdm_data_type": "Image", "instrument_ID": f"FM{max(1, sat - 15)}",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, dataset_name)), "date_created": _iso_tenths(end),
-        "summary": "Synthetic ABI imagery in the layout of NOAA's GOES-R products.",
-        "license": "Unclassified data; synthetic.", "standard_name_vocabulary": "CF Standard Name Table (v35)",
-        "comment": "Synthetic data written by goesvfi.core.render.synthetic (not an observation).",
-    })
+    ds.setncatts(
+        {
+            "naming_authority": "gov.nesdis.noaa",
+            "Conventions": "CF-1.7",
+            "title": "ABI L1b Radiances" if level == "L1b" else "ABI L2 Cloud and Moisture Imagery",
+            "institution": "DOC/NOAA/NESDIS > U.S. Department of Commerce",
+            "project": "GOES",
+            "production_site": "WCDAS",
+            "orbital_slot": "GOES-East" if sat in (16, 19) else "GOES-West",
+            "platform_ID": f"G{sat}",
+            "instrument_type": "GOES-R Series Advanced Baseline Imager (ABI)",
+            "scene_id": scene_id,
+            "dataset_name": dataset_name,
+            "processing_level": level,
+            "spatial_resolution": f"{abs(grid.dx) * proj.h / 1000:.1f}km at nadir",
+            "time_coverage_start": _iso_tenths(start),
+            "time_coverage_end": _iso_tenths(end),
+            "timeline_id": "ABI Mode 6",
+            "cdm_data_type": "Image",
+            "instrument_ID": f"FM{max(1, sat - 15)}",
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, dataset_name)),
+            "date_created": _iso_tenths(end),
+            "summary": "Synthetic ABI imagery in the layout of NOAA's GOES-R products.",
+            "license": "Unclassified data; synthetic.",
+            "standard_name_vocabulary": "CF Standard Name Table (v35)",
+            "comment": "Synthetic data written by goesvfi.core.render.synthetic (not an observation).",
+        }
+    )
     ds.createDimension("y", grid.rows)
     ds.createDimension("x", grid.cols)
     _write_projection(ds, grid, proj)
     _write_scalars(ds, band, start, end, proj.lon_0)
-    _write_instrument(ds, band, start, grid, proj)
+    write_instrument(ds, BAND_SPECS[band].kappa0, BAND_SPECS[band].wavelength_um, start, grid, proj)
     chunks = (min(226, grid.rows), min(226, grid.cols))
     name = "Rad" if level == "L1b" else "CMI"
     reflective = BAND_SPECS[band].planck is None
@@ -406,26 +360,50 @@ def _write_file(ds: Any, level: str, bucket_product: str, sector: str, band: int
     else:
         scale, offset = (1.2 / 4094.0, 0.0) if reflective else (0.05, 140.0)
         fill, units = np.int16(-1), "1" if reflective else "K"
-    var = _create(ds, name, "i2", ("y", "x"), zlib=True, complevel=1, shuffle=True,
-                  chunksizes=chunks, fill_value=fill)
-    var.setncatts({"_Unsigned": "true", "scale_factor": np.float32(scale),
-                   "add_offset": np.float32(offset), "units": units,
-                   "valid_range": np.array([0, 4094], dtype=np.int16),
-                   "grid_mapping": "goes_imager_projection", "ancillary_variables": "DQF",
-                   "coordinates": "band_id band_wavelength t y x", "sensor_band_bit_depth": np.int8(12)})
-    dqf = _create(ds, "DQF", "i1", ("y", "x"), zlib=True, complevel=1, shuffle=True,
-                  chunksizes=chunks, fill_value=np.int8(-1))
-    dqf.setncatts({"_Unsigned": "true", "valid_range": np.array([0, 4], dtype=np.int8),
-                   "flag_values": np.array([0, 1, 2, 3, 4], dtype=np.int8),
-                   "flag_meanings": "good_pixel_qf conditionally_usable_pixel_qf out_of_range_pixel_qf "
-                   "no_value_pixel_qf focal_plane_temperature_threshold_exceeded_qf",
-                   "grid_mapping": "goes_imager_projection", "units": "1"})
+    var = _create(
+        ds, name, "i2", ("y", "x"), zlib=True, complevel=1, shuffle=True, chunksizes=chunks, fill_value=fill
+    )
+    var.setncatts(
+        {
+            "_Unsigned": "true",
+            "scale_factor": np.float32(scale),
+            "add_offset": np.float32(offset),
+            "units": units,
+            "valid_range": np.array([0, 4094], dtype=np.int16),
+            "grid_mapping": "goes_imager_projection",
+            "ancillary_variables": "DQF",
+            "coordinates": "band_id band_wavelength t y x",
+            "sensor_band_bit_depth": np.int8(12),
+        }
+    )
+    dqf = _create(
+        ds,
+        "DQF",
+        "i1",
+        ("y", "x"),
+        zlib=True,
+        complevel=1,
+        shuffle=True,
+        chunksizes=chunks,
+        fill_value=np.int8(-1),
+    )
+    dqf.setncatts(
+        {
+            "_Unsigned": "true",
+            "valid_range": np.array([0, 4], dtype=np.int8),
+            "flag_values": np.array([0, 1, 2, 3, 4], dtype=np.int8),
+            "flag_meanings": "good_pixel_qf conditionally_usable_pixel_qf out_of_range_pixel_qf "
+            "no_value_pixel_qf focal_plane_temperature_threshold_exceeded_qf",
+            "grid_mapping": "goes_imager_projection",
+            "units": "1",
+        }
+    )
     var.set_auto_maskandscale(False)
     dqf.set_auto_maskandscale(False)
     canvas = _cloud_canvas(seed)
     rng = np.random.default_rng([seed, step])
     stored_scale, stored_offset = float(np.float32(scale)), float(np.float32(offset))
-    stats = _RadianceStats()
+    stats = RadianceStats()
     for r0 in range(0, grid.rows, ROW_BLOCK):
         r1 = min(grid.rows, r0 + ROW_BLOCK)
         bt, cloud, space = _scene_block(grid, proj, r0, r1, canvas, step)
@@ -445,7 +423,9 @@ def _write_file(ds: Any, level: str, bucket_product: str, sector: str, band: int
         var[r0:r1, :] = codes
         dqf[r0:r1, :] = quality
         stats.add(codes, space, stored_scale, stored_offset)
-    what = "radiance" if level == "L1b" else ("reflectance_factor" if reflective else "brightness_temperature")
+    what = (
+        "radiance" if level == "L1b" else ("reflectance_factor" if reflective else "brightness_temperature")
+    )
     stats.write(ds, what, units)
 
 

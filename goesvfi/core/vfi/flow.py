@@ -87,7 +87,16 @@ class FlowInterpolator:
         g1 = cv2.cvtColor(_to_u8(frame1), cv2.COLOR_RGB2GRAY)
         f01 = np.zeros((*g0.shape, 2), dtype=np.float32)
         f10 = np.zeros_like(f01)
-        return np.asarray(self._dis.calc(g0, g1, f01)), np.asarray(self._dis.calc(g1, g0, f10))
+        try:
+            return np.asarray(self._dis.calc(g0, g1, f01)), np.asarray(self._dis.calc(g1, g0, f10))
+        except cv2.error as exc:  # DIS needs a few of its patches across the frame
+            height, width = g0.shape
+            raise FrameInputError(
+                f"frames of {width}x{height} pixels are too small for the flow interpolator",
+                setting="vfi.backend",
+                value="flow",
+                hint="use larger frames, or the rife interpolator",
+            ) from exc
 
     def interpolate(self, frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]) -> list[np.ndarray]:
         import cv2

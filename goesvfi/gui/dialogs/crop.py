@@ -57,7 +57,8 @@ class CropCanvas(QWidget):
                 width = round(abs(height) * self.ratio) * (1 if width > 0 else -1)
             else:
                 height = round(abs(width) / self.ratio) * (1 if height > 0 else -1)
-        self.set_rect(QRect(start, QPoint(start.x() + width, start.y() + height)))
+        x, y = min(start.x(), start.x() + width), min(start.y(), start.y() + height)
+        self.set_rect(QRect(x, y, abs(width), abs(height)))
 
     def mousePressEvent(self, event: QMouseEvent | None) -> None:
         if event is not None and event.button() == Qt.MouseButton.LeftButton:
@@ -131,7 +132,7 @@ class CropDialog(QDialog):
         self.canvas.ratio = PRESETS[name]
         rect = self.canvas.rect_image
         if rect is not None:
-            self.canvas.drag(rect.topLeft(), rect.bottomRight() + QPoint(1, 1))
+            self.canvas.drag(rect.topLeft(), rect.topLeft() + QPoint(rect.width(), rect.height()))
 
     def _on_rect(self) -> None:
         crop = self.crop()

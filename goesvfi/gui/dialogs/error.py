@@ -46,6 +46,7 @@ class ErrorDialog(QDialog):
         self.what.setObjectName("errorWhatLabel")
         self.what.setAccessibleName("What went wrong")
         self.what.setWordWrap(True)
+        self.what.setStyleSheet("font-weight: bold;")
         hint = error.get("hint")
         self.hint = QLabel(f"What to try: {hint}" if hint else "")
         self.hint.setObjectName("errorHintLabel")

@@ -61,10 +61,12 @@ def shortcut_rows(window: QWidget) -> list[ShortcutRow]:
     """One row per command of ``window``: its actions, those in its menus, and any child's action
     that has a shortcut (Qt's own internal actions, named ``_q_...``, left out), in creation order."""
     menus = _menus_of(window)
-    own = {id(action) for action in window.actions()}
+    own = {
+        id(action) for action in QWidget.actions(window)
+    }  # unbound: a window may name an attribute "actions"
     seen: set[int] = set()
     rows = []
-    for action in [*window.actions(), *window.findChildren(QAction)]:
+    for action in [*QWidget.actions(window), *window.findChildren(QAction)]:
         if id(action) in seen or action.isSeparator() or action.menu() is not None or not action.text():
             continue
         if action.objectName().startswith("_q_"):
@@ -129,6 +131,7 @@ class ShortcutsOverlay(QDialog):
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         close_on_f1 = QAction(self)
+        close_on_f1.setObjectName("closeShortcutsAction")
         close_on_f1.setShortcut(QKeySequence(Qt.Key.Key_F1))
         close_on_f1.triggered.connect(self.reject)
         self.addAction(close_on_f1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QFontDatabase, QGuiApplication
+from PyQt6.QtGui import QFontDatabase, QGuiApplication, QHideEvent, QShowEvent
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -110,6 +110,15 @@ class FfmpegTab(QWidget):
         self._on_values_changed()
         self._on_errors_changed()
         self._on_command_changed(vm.command_line)
+        vm.set_active(False)  # until the tab is shown (showEvent)
+
+    def showEvent(self, event: QShowEvent | None) -> None:
+        self.vm.set_active(True)
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent | None) -> None:
+        self.vm.set_active(False)
+        super().hideEvent(event)
 
     def _form(self, specs: list[Any], parent: QWidget) -> SettingsForm:
         form = SettingsForm(specs, parent, object_names=OBJECT_NAMES)

@@ -75,12 +75,12 @@ class ProcessingTab(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.input_edit, 1)
         row.addWidget(action_button(self.actions.open_input, "inputBrowseButton", "Browse for the input"))
-        io_form.addRow("&Input folder:", row)
+        io_form.addRow(self._buddy("&Input folder:", self.input_edit), row)
         io_form.addRow("", self.check_label)
         row = QHBoxLayout()
         row.addWidget(self.output_edit, 1)
         row.addWidget(action_button(self.actions.open_output, "outputBrowseButton", "Browse for the output"))
-        io_form.addRow("&Output file:", row)
+        io_form.addRow(self._buddy("&Output file:", self.output_edit), row)
 
         job = QGroupBox("Interpolation and colour")
         job_form = QFormLayout(job)
@@ -96,8 +96,12 @@ class ProcessingTab(QWidget):
         _named(self.summary_label, "summaryLabel", "Summary", "Input frames, output frames and duration")
         job_form.addRow(self.summary_label)
         self.colour_combo = QComboBox()
-        _named(self.colour_combo, "colourCombo", "Colour",
-               "Colour of the frames: as they are, native false colour, or Sanchez (needs its program)")
+        _named(
+            self.colour_combo,
+            "colourCombo",
+            "Colour",
+            "Colour of the frames: as they are, native false colour, or Sanchez (needs its program)",
+        )
         job_form.addRow("&Colour:", self.colour_combo)
         self.advanced = QCollapsible("RIFE options and scene guard")
         self.advanced.setObjectName("advancedOptions")
@@ -136,6 +140,13 @@ class ProcessingTab(QWidget):
         layout.addLayout(left, 2)
         layout.addWidget(frames, 3)
 
+    @staticmethod
+    def _buddy(text: str, widget: QWidget) -> QLabel:
+        """A label whose Alt+letter focuses ``widget``."""
+        label = QLabel(text)
+        label.setBuddy(widget)
+        return label
+
     def _connect(self) -> None:
         vm = self.vm
         self.input_edit.editingFinished.connect(self._on_input_edited)
@@ -153,7 +164,8 @@ class ProcessingTab(QWidget):
         self.rate_form.valueChanged.connect(self._on_form_value)
         self.rife_form.valueChanged.connect(self._on_form_value)
         self.interpolator_combo.currentIndexChanged.connect(
-            lambda: self._on_form_value("vfi.backend", self.interpolator_combo.currentData()))
+            lambda: self._on_form_value("vfi.backend", self.interpolator_combo.currentData())
+        )
         self.colour_combo.currentIndexChanged.connect(
             lambda: self._on_form_value("pipeline.colour", self.colour_combo.currentData()))  # fmt: skip
 
@@ -177,7 +189,7 @@ class ProcessingTab(QWidget):
         self._fill_choices(self.interpolator_combo, vm.interpolators(), str(vm.value("vfi.backend")))
         self._fill_choices(self.colour_combo, vm.colours(), str(vm.value("pipeline.colour")))
         for form in (self.rate_form, self.rife_form):
-            form.set_values({key: vm.value(key) for key in list(form.keys())})
+            form.set_values({key: vm.value(key) for key in list(form.field_keys())})
 
     # -- handlers ------------------------------------------------------------------------------
 
@@ -196,7 +208,7 @@ class ProcessingTab(QWidget):
     def _on_form_value(self, key: str, value: Any) -> None:
         error = self.vm.set_value(key, value)
         for form in (self.rate_form, self.rife_form):
-            if key in set(form.keys()):
+            if key in set(form.field_keys()):
                 form.set_error(key, str(error["message"]) if error else None)
 
     def _on_settings_changed(self, section: str) -> None:
