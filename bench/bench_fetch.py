@@ -208,11 +208,14 @@ def startup(args: argparse.Namespace, env: dict[str, str], work: Path, name: str
     help_runs = [
         timed_child([sys.executable, "-m", "goesvfi", "fetch", "--help"], env, work) for _ in range(3)
     ]
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        server.settimeout(60)
-        url = f"http://127.0.0.1:{server.getsockname()[1]}"
-        command = peer_commands(args, url, work / "never")["goesvfi fetch"]
-        first = min(first_request_s(command, env, work, server) for _ in range(3))
+    firsts = []
+    for _ in range(3):  # a fresh socket each time: a killed client may leave a queued connection
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            server.settimeout(60)
+            url = f"http://127.0.0.1:{server.getsockname()[1]}"
+            command = peer_commands(args, url, work / "never")["goesvfi fetch"]
+            firsts.append(first_request_s(command, env, work, server))
+    first = min(firsts)
     return (
         f"{name}: `fetch --help` {min(r[0] for r in help_runs):.2f} s wall, "
         f"{min(r[1] for r in help_runs):.2f} s CPU; first request after {first:.2f} s (best of 3)"

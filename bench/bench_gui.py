@@ -74,7 +74,13 @@ MB = 1024 * 1024
 def isolated_user_dirs() -> Iterator[Path]:
     """Settings, cache and state in a temporary folder: the bench never touches the user's."""
     with tempfile.TemporaryDirectory(prefix="goesvfi-bench-") as tmp:
-        saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")}
+        keys = (
+            "XDG_CONFIG_HOME",
+            "XDG_CACHE_HOME",
+            "XDG_STATE_HOME",
+            "XDG_DATA_HOME",
+        )  # models: in the checkout
+        saved = {k: os.environ.get(k) for k in keys}
         for key in saved:
             os.environ[key] = str(Path(tmp) / key.lower())
         try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _TMP = tempfile.TemporaryDirectory(prefix="goesvfi-screenshots-")
-for _key in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+for _key in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
     os.environ[_key] = str(Path(_TMP.name) / _key.lower())
 
 from PyQt6.QtCore import QPoint, QSettings  # noqa: E402
@@ -114,6 +114,9 @@ def main() -> int:
 
     window.ffmpeg.set_job(frames, output)
     window.tabs.setCurrentIndex(1)
+    section = window.ffmpeg_tab.findChild(QWidget, "minterpolateSection")
+    if section is not None:
+        section.expand(animate=False)  # type: ignore[attr-defined]
     wait_for(lambda: not window.ffmpeg.busy and bool(window.ffmpeg.commands()), 60, "the ffmpeg command")
     save(window, args.out / "ffmpeg.png")
     window.tabs.setCurrentIndex(0)

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from goesvfi.core.remote.diagnostics import run_checks_sync
 
     given = {"remote.s3_endpoint": args.s3_endpoint, "remote.cdn_base": args.cdn_base}
-    remote = settings_with(args.settings, given).remote
+    remote = settings_with(args.settings, {k: v for k, v in given.items() if v is not None}).remote
     checks = run_checks_sync(remote)
     healthy = all(check.status in ("ok", "warn") for check in checks)
     if args.json:

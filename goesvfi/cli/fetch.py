@@ -91,7 +91,7 @@ FLAG_NAMES: dict[str, str] = {
 def _remote_settings(args: argparse.Namespace) -> Any:
     from goesvfi.core.config import settings_with
 
-    given = {key: getattr(args, flag) for flag, key in FLAG_KEYS.items()}
+    given = {key: getattr(args, flag) for flag, key in FLAG_KEYS.items() if getattr(args, flag) is not None}
     return settings_with(args.settings, given).remote
 
 
@@ -143,11 +143,11 @@ class _Renderer:
             self.options = build_render_options(args.settings.render, colour=args.colour)
 
     def __call__(self, files: list[Path], token: CancelToken) -> dict[str, Any]:
-        from goesvfi.core.render.batch import render_batch
-
         todo = [path for path in files if path not in self.done]
         if not self.enabled or not todo:
             return {"outputs": [], "errors": []}
+        from goesvfi.core.render.batch import render_batch  # only here: numpy, netCDF4 and cv2
+
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -46,7 +46,8 @@ def register(subparsers: Any) -> None:
         help="false colour (default: pipeline.colour, none)",
     )  # fmt: skip
     parser.add_argument(
-        "--profile", metavar="NAME",
+        "--profile",
+        metavar="NAME",
         help="encoder profile (default, optimal, optimal-2) or quality preset (very-high, high, medium, low, "
         "very-low); see docs/pipeline.md",
     )
@@ -102,7 +103,7 @@ def run_settings(args: argparse.Namespace) -> Any:
     settings = args.settings
     if args.profile:
         settings = settings.model_copy(update={"encode": apply_profile(settings.encode, args.profile)})
-    given = {key: getattr(args, flag) for flag, key in FLAG_KEYS.items()}
+    given = {key: getattr(args, flag) for flag, key in FLAG_KEYS.items() if getattr(args, flag) is not None}
     if args.fps is not None:
         given["pipeline.fps"] = positive_float("--fps", args.fps)
     if args.scale is not None:

@@ -94,7 +94,7 @@ class ScanSettings(BaseModel):
 class RemoteSettings(BaseModel):
     """Downloads from the NOAA S3 buckets and the STAR CDN."""
 
-    concurrency: int = Field(8, ge=1, le=64, description="Downloads running at the same time.")
+    concurrency: int = Field(32, ge=1, le=64, description="Downloads running at the same time.")
     retries: int = Field(3, ge=0, le=10, description="Retries per download after the first try.")
     backoff_initial_s: float = Field(1.0, ge=0.0, le=60.0, description="First retry delay (s).")
     backoff_max_s: float = Field(30.0, ge=0.0, le=600.0, description="Longest retry delay (s).")
@@ -348,14 +348,14 @@ def _error_key(error: Mapping[str, Any], section: str, given: dict[str, Any]) ->
 def settings_with(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
     """A copy of ``settings`` with ``overrides`` (dotted key → value) laid over it, validated.
 
-    ``None`` values are left out (a front end passes its unset controls as they are). Raises
-    :class:`ConfigError` whose ``setting`` is the dotted key and ``value`` the refused value.
+    Every value given is set: ``None`` clears an optional setting (``encode.tune``,
+    ``vfi.models_dir``) and is refused for the others, so a front end leaves out what its user
+    did not set. Raises :class:`ConfigError` whose ``setting`` is the dotted key and ``value``
+    the refused value.
     """
     by_section: dict[str, dict[str, Any]] = {}
     top: dict[str, Any] = {}
     for key, value in overrides.items():
-        if value is None:
-            continue
         section, _, rest = key.partition(".")
         if section in SECTIONS and rest:
             if rest.split(".")[0] not in section_model(section).model_fields:

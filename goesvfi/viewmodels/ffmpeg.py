@@ -63,8 +63,14 @@ LABELS = {
     "encode.bufsize_k": "Buffer size (kbit)",
     "encode.ffmpeg_path": "FFmpeg binary",
     "encode.faststart": "Fast start (MP4)",
-    "encode.minterpolate.me": "Motion estimation",
+    "encode.minterpolate.factor": "Frame-rate factor",
+    "encode.minterpolate.mi_mode": "Interpolation mode",
+    "encode.minterpolate.mc_mode": "Motion compensation",
+    "encode.minterpolate.me_mode": "Motion estimation",
+    "encode.minterpolate.me": "Search algorithm",
+    "encode.minterpolate.vsbmc": "Variable-size blocks",
     "encode.minterpolate.scd": "Scene change detection",
+    "encode.minterpolate.search_param": "Search range (px)",
 }
 """Labels with units where the generated ones ("Bitrate k") would leave the user guessing."""
 

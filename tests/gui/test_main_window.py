@@ -13,7 +13,18 @@ import pytest
 from pipeline_support import make_frames
 from PyQt6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
-from PyQt6.QtWidgets import QApplication, QFileDialog, QWidget
+from PyQt6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QWidget,
+)
 
 from goesvfi.core.config import load_settings
 from goesvfi.gui import create_main_window
@@ -71,6 +82,26 @@ def test_tabs_and_stable_names(window: MainWindow) -> None:
         assert widget.accessibleName(), f"{name} has no accessible name"
     for name in NAMES[3:13]:
         assert window.findChild(QWidget, name).toolTip(), f"{name} has no tooltip"
+
+
+def _unnamed_controls(root: QWidget) -> list[str]:
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractSlider, QListWidget,
+             QPlainTextEdit)  # fmt: skip
+    missing = []
+    for control in root.findChildren(kinds):
+        parent = control.parent()
+        if control.objectName().startswith("qt_") or (parent and parent.objectName().startswith("qt_")):
+            continue  # the inside of a Qt widget (a spin box's text field, a scroll bar)
+        if not (control.objectName() and control.accessibleName() and control.toolTip()):
+            missing.append(f"{type(control).__name__} {control.objectName()!r} in {parent.objectName()!r}")
+    return missing
+
+
+def test_every_control_has_a_name_an_accessible_name_and_a_tooltip(qtbot: Any, window: MainWindow) -> None:
+    assert _unnamed_controls(window.processing_tab) == []
+    dialog = window.show_error({"message": "x", "hint": "y", "details": "z"})
+    assert _unnamed_controls(dialog) == []
+    dialog.close()
 
 
 def test_every_shortcut_works(qtbot: Any, window: MainWindow, tmp_path: Path,
@@ -185,6 +216,7 @@ def test_crop_dialog_sets_an_even_crop(qtbot: Any, tmp_path: Path, wait_workers:
         tab.open_crop()  # makes the frame's image first, then opens
     dialog = tab._crop_dialog
     assert isinstance(dialog, CropDialog)
+    assert _unnamed_controls(dialog) == []
     dialog.preset.setCurrentText("1:1")
     dialog.canvas.drag(QPoint(10, 10), QPoint(41, 61))  # drawn 31 wide: kept square by the preset
     assert dialog.crop() == (10, 10, 31, 31)

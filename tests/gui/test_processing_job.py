@@ -173,6 +173,7 @@ def test_interrupted_job_is_offered_and_finishes_identical(qtbot: Any, frames: P
     wait_workers()
     dialog = again.offer_resume()
     assert isinstance(dialog, ResumeDialog)
+    assert dialog.findChild(QPushButton, "resumeLaterButton") is not None
     assert list(dialog.buttons) == [str(runner.job_dir)]  # the finished reference job is not offered
     resume_button = dialog.findChild(QPushButton, "resumeJobButton0")
     with qtbot.waitSignal(again.processing.runner.finished, timeout=JOB_MS) as done:
@@ -229,4 +230,25 @@ def test_pause_asked_before_the_job_opened_its_folder_still_pauses(
     with qtbot.waitSignal(runner.finished, timeout=JOB_MS):
         runner.resume()
     assert probe(output)["frames"] == EXPECTED
+    wait_workers()
+
+
+def test_closing_the_window_stops_the_job_at_a_checkpoint(
+    qtbot: Any, frames: Path, tmp_path: Path, wait_workers: Any
+) -> None:
+    output = tmp_path / "out.mp4"
+    window = _window(qtbot, frames, output, **{"pipeline.segment_frames": 8})
+    wait_workers()
+    runner = window.processing.runner
+    gate = _gate_at(window, "item", "frames", 5)
+    with qtbot.waitSignal(runner.progressEvent, timeout=JOB_MS, check_params_cb=lambda e: e.done == 5):
+        assert window.processing.start()
+    job_dir = runner.job_dir
+    assert runner.worker is not None
+    runner.worker.token.on_cancel(gate.set)  # the job goes on only once it is cancelled
+    window.close()  # cancels, waits for the job to checkpoint, saves the settings
+    assert not window.isVisible()
+    state = JobFolder(job_dir).read_state()
+    assert state.status == "interrupted"
+    assert not output.exists()
     wait_workers()

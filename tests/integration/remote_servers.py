@@ -350,6 +350,9 @@ class FaultPlan:
     latency_s: float = 0.0
     stall_s: float = 1.0
     always: str | None = None  # inject this fault on every request (a permanently broken source)
+    # Faults given in this order to the first request for each of the first files (paths with a
+    # file suffix), so a test sees every kind whatever the file names (which hold today's date).
+    first: tuple[str, ...] = ()
 
 
 @dataclass
@@ -362,6 +365,7 @@ class FaultProxy:
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)  # upstream statuses passed on
     _seen: Counter[str] = field(default_factory=Counter)
+    _firsts: int = 0
     _session: ClientSession | None = None
 
     def app(self) -> web.Application:
@@ -380,6 +384,10 @@ class FaultProxy:
             return self.plan.always
         key = f"{request.method} {request.path_qs} {request.headers.get('Range', '')}"
         self._seen[key] += 1
+        is_file = "." in request.path.rsplit("/", 1)[-1]
+        if is_file and self._seen[key] == 1 and self._firsts < len(self.plan.first):
+            self._firsts += 1
+            return self.plan.first[self._firsts - 1]
         rng = random.Random(f"{self.plan.seed}:{key}:{self._seen[key]}")
         if rng.random() >= self.plan.rate:
             return None

@@ -214,7 +214,8 @@ def test_check_csv_onto_a_folder(frames: Path, tmp_path: Path, capsys: pytest.Ca
 def test_decompression_bomb_in_info(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bomb = write_bomb(tmp_path / "bomb.png")
     assert main(["info", str(bomb)]) == 1
-    line = capsys.readouterr().out.strip()  # info prints one line per file, errors included
+    captured = capsys.readouterr()
+    line = (captured.out + captured.err).strip()  # one line for the one file
     assert line == (
         f"goesvfi: error: {bomb}: 400,000,000 pixels, over the limit of 178,956,970 for an image; "
         "check that it is a real frame: a damaged or hostile file can claim a huge size"

@@ -32,22 +32,21 @@ def _no_flag_words(error: UserInputError) -> None:
 
 
 def test_settings_with_lays_values_over_and_leaves_the_original() -> None:
-    settings = Settings()
+    settings = settings_with(Settings(), {"encode.tune": "film", "vfi.models_dir": "/models"})
     changed = settings_with(
         settings,
         {
-            "pipeline.fps": 24,
-            "encode.crf": 20,
-            "encode.minterpolate.factor": 3,
-            "vfi.guard": None,
-            "debug": "1",
+            "pipeline.fps": 24, "encode.crf": 20, "encode.minterpolate.factor": 3, "debug": "1",
+            "encode.tune": None, "vfi.models_dir": None,  # None clears an optional setting
         },
-    )
+    )  # fmt: skip
     assert (changed.pipeline.fps, changed.encode.crf, changed.debug) == (24.0, 20, "1")
     assert changed.encode.minterpolate is not None
     assert changed.encode.minterpolate.factor == 3
-    assert changed.vfi.guard is True  # None: left as it was
+    assert (changed.encode.tune, changed.vfi.models_dir) == (None, None)
     assert (settings.pipeline.fps, settings.encode.crf, settings.encode.minterpolate) == (30.0, 18, None)
+    assert (settings.encode.tune, settings.vfi.models_dir) == ("film", Path("/models"))
+    assert settings_with(changed, {"encode.minterpolate": None}).encode.minterpolate is None
 
 
 @pytest.mark.parametrize(
@@ -60,6 +59,7 @@ def test_settings_with_lays_values_over_and_leaves_the_original() -> None:
         ({"encode.bufsize_k": 300}, "encode.bufsize_k", "bufsize is set without a bitrate cap"),
         ({"vfi.flow_preset": "slow"}, "vfi.flow_preset", "'ultrafast', 'fast' or 'medium'"),
         ({"log_json": "perhaps"}, "log_json", "valid boolean"),
+        ({"vfi.guard": None}, "vfi.guard", "valid boolean"),  # None clears optional settings only
     ],
 )
 def test_settings_with_names_the_refused_key(overrides: dict[str, Any], setting: str, fragment: str) -> None:

@@ -4,7 +4,7 @@
 
     PipelineInputError (UserInputError)   the input folder, a flag or a frame is unusable
     ├── NotEnoughFramesError              fewer than two usable frames
-    ├── CropError                         --crop outside the image or odd for yuv420p
+    ├── CropError                         the crop box is outside the image or odd for yuv420p
     └── BadFrameError                     a truncated/unreadable frame, or one of the wrong size
     FileTimeoutError (OperationError)     reading a file did not finish in time (hung disk/share)
 """
@@ -23,7 +23,7 @@ class NotEnoughFramesError(PipelineInputError):
 
 
 class CropError(PipelineInputError):
-    """``--crop`` does not fit the frames or the pixel format."""
+    """The crop box does not fit the frames or the pixel format."""
 
 
 class BadFrameError(PipelineInputError):

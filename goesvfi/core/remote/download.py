@@ -255,7 +255,7 @@ class Transfer:
             if pending:
                 await flush()
         finally:
-            handle.close()
+            await self._in_thread(handle.close)  # closing can wait for the disk: not on the loop
 
     def _verify(self, candidate: Candidate, part: Path, expected: int | None, md5: str | None) -> int:
         size = part.stat().st_size

@@ -10,6 +10,7 @@ from PyQt6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, Q
 from PyQt6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from goesvfi.gui.widgets.images import to_pixmap
+from goesvfi.gui.widgets.naming import named
 
 PRESETS: dict[str, float | None] = {"free": None, "16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}
 
@@ -113,6 +114,13 @@ class CropDialog(QDialog):
         buttons.setObjectName("cropButtons")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        for which, name, tip in (
+            (QDialogButtonBox.StandardButton.Ok, "cropOkButton", "Use this crop (Enter)"),
+            (QDialogButtonBox.StandardButton.Cancel, "cropCancelButton", "Keep the crop as it was (Esc)"),
+        ):
+            button = buttons.button(which)
+            if button is not None:
+                named(button, name, button.text().replace("&", ""), tip)
         top = QHBoxLayout()
         top.addWidget(QLabel("Aspect:"))
         top.addWidget(self.preset)

@@ -8,6 +8,8 @@ from typing import Any
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 from superqt import QCollapsible
 
+from goesvfi.gui.widgets.naming import name_collapsible, named
+
 # Settings keys and request fields -> the labels of this window's controls.
 LABELS: dict[str, str] = {
     "input_dir": "Input folder",
@@ -57,12 +59,15 @@ class ErrorDialog(QDialog):
         self.details.setObjectName("errorDetailsText")
         self.details.setAccessibleName("Details")
         self.details.setReadOnly(True)
-        self.expander = QCollapsible("Details")
-        self.expander.setObjectName("errorDetails")
+        self.details.setToolTip("The technical details, for a bug report")
+        self.expander = name_collapsible(QCollapsible("Details"), "errorDetails", "Details")
         self.expander.addWidget(self.details)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.setObjectName("errorButtons")
         buttons.rejected.connect(self.reject)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        if close is not None:
+            named(close, "errorCloseButton", "Close", "Close this message")
         layout = QVBoxLayout(self)
         layout.addWidget(self.what)
         layout.addWidget(self.hint)

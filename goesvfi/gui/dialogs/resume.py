@@ -8,6 +8,8 @@ from typing import Any
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from goesvfi.gui.widgets.naming import named
+
 
 class ResumeDialog(QDialog):
     """Emits ``resumeRequested(job_dir)`` or ``discardRequested(job_dir)`` for a listed job."""
@@ -48,6 +50,9 @@ class ResumeDialog(QDialog):
         later = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         later.setObjectName("resumeLaterButtons")
         later.rejected.connect(self.reject)
+        close = later.button(QDialogButtonBox.StandardButton.Close)
+        if close is not None:
+            named(close, "resumeLaterButton", "Later", "Decide later; the jobs are offered again next time")
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(grid)

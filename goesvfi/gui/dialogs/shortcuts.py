@@ -71,6 +71,8 @@ def shortcut_rows(window: QWidget) -> list[ShortcutRow]:
             continue
         if action.objectName().startswith("_q_"):
             continue
+        if id(action) not in own and not action.objectName() and not action.shortcuts():
+            continue  # entries made on the fly (File > Open recent's folders): not commands
         if id(action) not in own and id(action) not in menus and not action.shortcuts():
             continue
         seen.add(id(action))

@@ -29,6 +29,7 @@ from goesvfi.viewmodels.ffmpeg import MINTERPOLATE_KEY, FfmpegViewModel
 
 OBJECT_NAMES = {"encode.profile": "profileCombo", "encode.crf": "crfSpin"}
 """Names the issue fixes for automation (docs/gui.md); the other fields use their key."""
+FORM_WIDTH = 560
 ADVANCED = ("encode.faststart", "encode.threads", "encode.nice", "encode.ffmpeg_path")
 
 
@@ -57,7 +58,7 @@ class FfmpegTab(QWidget):
             ),
             ("Advanced", advanced, "advancedSection"),
         ):
-            section = QCollapsible(title, column)
+            section = QCollapsible(title, column, collapsedIcon="▶")
             section.setObjectName(name)
             section.setAccessibleName(title)
             toggle = section.toggleButton()
@@ -95,12 +96,13 @@ class FfmpegTab(QWidget):
         bottom_layout.addLayout(header_row)
         bottom_layout.addWidget(self.preview)
 
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)  # form left, command right
         splitter.setObjectName("ffmpegSplitter")
         splitter.addWidget(scroll)
         splitter.addWidget(bottom)
-        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([FORM_WIDTH, FORM_WIDTH])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 

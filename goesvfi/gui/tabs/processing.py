@@ -22,6 +22,7 @@ from superqt import QCollapsible, QElidingLabel
 from goesvfi.gui.actions import Actions
 from goesvfi.gui.dialogs.crop import CropDialog
 from goesvfi.gui.widgets.log_panel import LogPanel
+from goesvfi.gui.widgets.naming import name_collapsible, named
 from goesvfi.gui.widgets.pair_preview import PairPreview
 from goesvfi.gui.widgets.previews import PreviewStrip
 from goesvfi.gui.widgets.queue_panel import QueuePanel
@@ -35,13 +36,6 @@ RIFE_KEYS = ("vfi.rife_scale", "vfi.memory_budget_mb", "vfi.tile_overlap", "vfi.
 NOTE_STYLE = "color: #b9770e;"
 
 
-def _named(widget: QWidget, name: str, accessible: str, tip: str) -> QWidget:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tip)
-    return widget
-
-
 class ProcessingTab(QWidget):
     def __init__(self, vm: ProcessingViewModel, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,12 +44,12 @@ class ProcessingTab(QWidget):
         self.setObjectName("processingTab")
         self.setAccessibleName("Processing")
         self.input_edit = QLineEdit()
-        _named(self.input_edit, "inputPathEdit", "Input folder",
+        named(self.input_edit, "inputPathEdit", "Input folder",
                "Folder of PNG/JPEG frames or ABI NetCDF files (or drop one on the window)")  # fmt: skip
         self.output_edit = QLineEdit()
-        _named(self.output_edit, "outputPathEdit", "Output file", "The MP4 video to write")
+        named(self.output_edit, "outputPathEdit", "Output file", "The MP4 video to write")
         self.check_label = QElidingLabel("")
-        _named(self.check_label, "folderCheckLabel", "Folder check",
+        named(self.check_label, "folderCheckLabel", "Folder check",
                "The folder's frames checked against the expected times")  # fmt: skip
         self.previews = PreviewStrip(vm)
         self.pair = PairPreview()
@@ -85,7 +79,7 @@ class ProcessingTab(QWidget):
         job = QGroupBox("Interpolation and colour")
         job_form = QFormLayout(job)
         self.interpolator_combo = QComboBox()
-        _named(self.interpolator_combo, "interpolatorCombo", "Interpolator",
+        named(self.interpolator_combo, "interpolatorCombo", "Interpolator",
                "How the in-between frames are made; greyed-out ones cannot run on this computer")  # fmt: skip
         job_form.addRow("I&nterpolator:", self.interpolator_combo)
         names = {"pipeline.fps": "fpsSpin", "pipeline.multiplier": "multiplierSpin"}
@@ -93,18 +87,19 @@ class ProcessingTab(QWidget):
         self.rate_form = SettingsForm(specs, object_names=names)
         job_form.addRow(self.rate_form)
         self.summary_label = QLabel(self.vm.summary)
-        _named(self.summary_label, "summaryLabel", "Summary", "Input frames, output frames and duration")
+        named(self.summary_label, "summaryLabel", "Summary", "Input frames, output frames and duration")
         job_form.addRow(self.summary_label)
         self.colour_combo = QComboBox()
-        _named(
+        named(
             self.colour_combo,
             "colourCombo",
             "Colour",
             "Colour of the frames: as they are, native false colour, or Sanchez (needs its program)",
         )
         job_form.addRow("&Colour:", self.colour_combo)
-        self.advanced = QCollapsible("RIFE options and scene guard")
-        self.advanced.setObjectName("advancedOptions")
+        self.advanced = name_collapsible(
+            QCollapsible("RIFE options and scene guard"), "advancedOptions", "RIFE options and scene guard"
+        )
         specs = [s for s in self.vm.settings.field_specs("vfi") if s.key in RIFE_KEYS]
         self.rife_form = SettingsForm(specs)
         self.rife_form.set_enabled("vfi.fp16", self.vm.gpu_available())
@@ -113,9 +108,9 @@ class ProcessingTab(QWidget):
         crop_row = QHBoxLayout()
         crop_row.addWidget(action_button(self.actions.crop, "cropButton", "Crop"))
         self.crop_label = QLabel("no crop")
-        _named(self.crop_label, "cropLabel", "Crop", "The crop rectangle in input pixels")
+        named(self.crop_label, "cropLabel", "Crop", "The crop rectangle in input pixels")
         self.crop_note = QLabel("")
-        _named(self.crop_note, "cropNoteLabel", "Crop note", "Changes made to the crop for the encoder")
+        named(self.crop_note, "cropNoteLabel", "Crop note", "Changes made to the crop for the encoder")
         self.crop_note.setStyleSheet(NOTE_STYLE)
         crop_row.addWidget(self.crop_label)
         crop_row.addWidget(self.crop_note, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PyQt6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 from superqt import QCollapsible
 
+from goesvfi.gui.widgets.naming import name_collapsible
 from goesvfi.viewmodels.jobs import JobRunner
 
 MAX_LINES = 5000
@@ -13,8 +14,7 @@ MAX_LINES = 5000
 class LogPanel(QCollapsible):
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__("Job log", parent)
-        self.setObjectName("logPanel")
-        self.setAccessibleName("Job log")
+        name_collapsible(self, "logPanel", "Job log")
         self.view = QPlainTextEdit()
         self.view.setObjectName("jobLogView")
         self.view.setAccessibleName("Job log lines")

@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import QDialog, QGridLayout, QVBoxLayout, QWidget
 from superqt import QElidingLabel, QLabeledSlider
 
 from goesvfi.gui.widgets.images import ImageLabel
+from goesvfi.gui.widgets.naming import name_labeled_slider
 from goesvfi.viewmodels.processing import ProcessingViewModel
 
 THUMB_SIDE = 256
@@ -45,10 +46,12 @@ class PreviewStrip(QWidget):
             "selectedFramePreview", "Selected frame",
             "The frame at the slider, in the chosen colour and with the crop; click to enlarge",
         )  # fmt: skip
-        self.slider = QLabeledSlider(Qt.Orientation.Horizontal)
-        self.slider.setObjectName("frameSlider")
-        self.slider.setAccessibleName("Frame")
-        self.slider.setToolTip("Scrub through every input frame")
+        self.slider = name_labeled_slider(
+            QLabeledSlider(Qt.Orientation.Horizontal),
+            "frameSlider",
+            "Frame",
+            "Scrub through every input frame",
+        )
         self.slider.setRange(0, 0)
         self.time_label = QElidingLabel("")
         self.time_label.setObjectName("frameTimeLabel")

@@ -6,6 +6,7 @@ from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QHBoxLayout, QListWidget, QVBoxLayout, QWidget
 from superqt import QCollapsible
 
+from goesvfi.gui.widgets.naming import name_collapsible
 from goesvfi.gui.widgets.run_panel import action_button, plain_button
 from goesvfi.viewmodels.queue import QueueModel
 
@@ -14,8 +15,7 @@ class QueuePanel(QCollapsible):
     def __init__(self, queue: QueueModel, add: QAction, run: QAction, parent: QWidget | None = None) -> None:
         super().__init__("Queue", parent)
         self.queue = queue
-        self.setObjectName("queuePanel")
-        self.setAccessibleName("Job queue")
+        name_collapsible(self, "queuePanel", "Job queue")
         self.list = QListWidget()
         self.list.setObjectName("queueList")
         self.list.setAccessibleName("Queued jobs")

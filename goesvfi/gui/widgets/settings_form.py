@@ -127,7 +127,7 @@ class SettingsForm(QWidget):
             return spin
         if spec.kind == "float":
             dspin = QDoubleSpinBox(self)
-            dspin.setDecimals(3)
+            dspin.setDecimals(2)
             low_f = spec.minimum if spec.minimum is not None else -1e9
             high_f = spec.maximum if spec.maximum is not None else 1e9
             step = 10 ** -dspin.decimals()
