@@ -44,7 +44,7 @@ def build_tree(root: Path, files: int) -> tuple[int, int]:
         written += 1
         if slot % 101 == 0 and written < files:
             dupe = moment + timedelta(seconds=3)
-            (folder / f"extra_{dupe:%Y%m%dT%H%M%S}Z.png").write_bytes(b"x")
+            (folder / f"extra_{dupe:%Y%m%dT%H%M%S}Z.nc").write_bytes(b"x")  # same format: a duplicate
             written += 1
             dupes += 1
     return gaps, dupes

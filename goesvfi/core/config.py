@@ -440,9 +440,9 @@ def _check_sources(path: Path) -> None:
             )
         unknown += [(key, f"settings file {path}") for key in _unknown_keys(data)]
     for name, raw in os.environ.items():
-        if not name.upper().startswith(ENV_PREFIX):
-            continue
         parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if not name.upper().startswith(ENV_PREFIX) or not parts[0]:
+            continue
         where = f"environment variable {name}"
         if parts[0] in SECTIONS and len(parts) == 1:
             try:

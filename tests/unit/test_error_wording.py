@@ -161,3 +161,19 @@ def test_describe_puts_the_front_ends_name_in_front() -> None:
         describe(exc, {"fps": "Frame rate"}) == "Frame rate 300: the frame rate must be between 0.1 and 240"
     )
     assert describe(exc, {}) == "fps 300: the frame rate must be between 0.1 and 240"
+
+
+def test_the_cli_names_the_flag_and_words_command_hints() -> None:
+    from goesvfi.cli.errors import cli_message
+    from goesvfi.core.jobs.checkpoint import NoJobError
+
+    exc = NoJobError(
+        "there is no job to resume in /j", setting="resume", hint="start the job without resuming"
+    )
+    assert cli_message(exc) == (
+        "--resume: there is no job to resume in /j; run the same command without --resume to start it"
+    )
+    assert exc.hint == "start the job without resuming"  # the core's hint is left for other front ends
+    crf = UserInputError("must be 0-51", setting="encode.crf", value=99)
+    assert cli_message(crf) == "--crf 99: must be 0-51"
+    assert cli_message(crf, {"encode.crf": "--quality"}) == "--quality 99: must be 0-51"

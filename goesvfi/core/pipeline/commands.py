@@ -53,7 +53,7 @@ def segment_command(
         height=size[1],
         fps=request.fps,
         output=temp_path(job.segment_path(index)),
-        container="mpegts",
+        container="matroska",  # MPEG-TS segments of a few small frames are misprobed at the join
         filters=not temporal,
     )
 

@@ -62,7 +62,7 @@ def _rife_status(models_dir: Path | None = None, model: str = "rife-hdv3") -> st
     from goesvfi.core.vfi.models import find_weights
 
     if find_weights(model, models_dir) is None:
-        return f"RIFE model {model} not installed (install it from the RIFE models)"
+        return f"RIFE model {model} is not installed"
     return "ready"
 
 
