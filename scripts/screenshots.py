@@ -114,9 +114,6 @@ def main() -> int:
 
     window.ffmpeg.set_job(frames, output)
     window.tabs.setCurrentIndex(1)
-    section = window.ffmpeg_tab.findChild(QWidget, "minterpolateSection")
-    if section is not None:
-        section.expand(animate=False)  # type: ignore[attr-defined]
     wait_for(lambda: not window.ffmpeg.busy and bool(window.ffmpeg.commands()), 60, "the ffmpeg command")
     save(window, args.out / "ffmpeg.png")
     window.tabs.setCurrentIndex(0)

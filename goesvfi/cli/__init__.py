@@ -20,6 +20,7 @@ from goesvfi import __version__
 from goesvfi.cli import gui
 from goesvfi.cli.common import OneLineParser, common_options
 from goesvfi.cli.errors import cli_message
+from goesvfi.cli.history import run_recorded
 from goesvfi.core.errors import GoesVfiError
 
 SUBCOMMANDS: tuple[str, ...] = (
@@ -35,6 +36,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "goesvfi.cli.doctor",
     "goesvfi.cli.gui",
     "goesvfi.cli.install_desktop",
+    "goesvfi.cli.history",
 )
 
 log = logging.getLogger("goesvfi.cli")
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.settings = settings
         with correlation_scope():
             log.debug("goesvfi %s %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))
-            result: int = args.func(args)
+            result: int = run_recorded(args)  # the commands that do work go in the history
         return result
     except GoesVfiError as exc:
         if debug:

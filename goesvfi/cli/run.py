@@ -61,6 +61,11 @@ def register(subparsers: Any) -> None:
         help="a frame that cannot be read: stop or skip it (default: pipeline.on_bad_frame, stop)",
     )  # fmt: skip
     parser.add_argument("--frames-out", type=Path, metavar="DIR", help="also write every frame as PNG")
+    parser.add_argument(
+        "--cluster", metavar="ADDRESS", default=None,
+        help="make the segments on a Dask cluster: tcp://HOST:8786, or local:N for N worker processes "
+        "here (default: pipeline.cluster, empty = this process; needs goesvfi[cluster], see docs/cluster.md)",
+    )  # fmt: skip
     parser.add_argument("--detach", action="store_true", help="run in the background (see 'goesvfi jobs')")
     parser.add_argument("--print-ffmpeg", action="store_true", help="print the ffmpeg commands and exit")
     parser.add_argument("--job-log", type=Path, help=argparse.SUPPRESS)
@@ -79,6 +84,7 @@ FLAG_KEYS: dict[str, str] = {
     "encoder": "encode.encoder",
     "crf": "encode.crf",
     "preset": "encode.preset",
+    "cluster": "pipeline.cluster",
 }
 # Request fields and settings keys -> the flag a user of 'run' knows them by (error messages).
 FLAG_NAMES: dict[str, str] = {

@@ -84,6 +84,39 @@ def storable(text: str) -> bool:
     return True
 
 
+def enable_wal(conn: sqlite3.Connection, timeout_s: float, lock: threading.Lock) -> None:
+    """Switch a new database to WAL. The switch needs the file to itself and SQLite answers
+    "locked" at once, without waiting, while another connection reads it (several threads
+    opening a fresh database together): retry until ``timeout_s``. ``lock`` makes one process's
+    threads switch one at a time. Shared by every SQLite store of the core (cache, history)."""
+    if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + timeout_s
+    with lock:
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.01)
+
+
+def write_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` in a ``BEGIN IMMEDIATE`` transaction (``conn`` in autocommit mode): a deferred
+    read-then-write transaction would fail at once with "locked", ignoring the busy timeout."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+    except BaseException:
+        if conn.in_transaction:  # SQLite may have rolled back already (disk full...)
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
 class ScanCache:
     """Thread-safe SQLite file index and scan store. Connections open lazily, one per thread."""
 
@@ -105,32 +138,15 @@ class ScanCache:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-            self._enable_wal(conn)
+            enable_wal(conn, self.busy_timeout_s, self._lock)
             conn.execute("PRAGMA synchronous = NORMAL")
             version = self._read_version(conn)
             if version != INDEX_VERSION:
-                self._write(conn, lambda c: self._init_schema(c))
+                write_transaction(conn, lambda c: self._init_schema(c))
         except BaseException:
             conn.close()
             raise
         return conn
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        """Switch a new database to WAL. The switch needs the file to itself and SQLite answers
-        "locked" at once, without waiting, while another connection reads it (several threads
-        opening a fresh cache together): retry until ``busy_timeout_s``."""
-        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
-            return
-        deadline = time.monotonic() + self.busy_timeout_s
-        with self._lock:  # this process's threads switch one at a time
-            while True:
-                try:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    return
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() >= deadline:
-                        raise
-                time.sleep(0.01)
 
     @staticmethod
     def _read_version(conn: sqlite3.Connection) -> str | None:
@@ -168,25 +184,13 @@ class ScanCache:
             self._connections.append(conn)
         return conn
 
-    @staticmethod
-    def _write(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = work(conn)
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled back already (disk full...)
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
-
     def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run ``work`` on this thread's connection; rebuild a corrupt file once; locked → raise."""
         for attempt in (1, 2):
             generation = self._generation
             try:
                 conn = self._conn()
-                return self._write(conn, work) if write else work(conn)
+                return write_transaction(conn, work) if write else work(conn)
             except sqlite3.OperationalError as exc:
                 text = str(exc)
                 if "locked" in text or "busy" in text:

@@ -265,6 +265,28 @@ class PipelineSettings(BaseModel):
     resize: Literal["none", "first"] = Field(
         "none", description="Frames of another size: 'none' = bad frame, 'first' = resize to the first."
     )
+    cluster: str = Field(
+        "",
+        description="Run the segments on a Dask cluster: a scheduler address (tcp://host:8786) or "
+        "local:N for N worker processes here; empty = in this process.",
+    )
+    cluster_shared_dir: Path | None = Field(
+        None,
+        description="A folder every cluster worker and this machine can reach; segments come back "
+        "through it instead of over the network.",
+    )
+
+
+class HistorySettings(BaseModel):
+    """The operation history: what ran, when, how long and how it ended."""
+
+    enabled: bool = Field(True, description="Record every scan, fetch, render and job in the history.")
+    retention_days: float = Field(
+        90.0, ge=0.0, le=36_500.0, description="Forget operations older than this (days; 0 = keep all)."
+    )
+    max_rows: int = Field(
+        10_000, ge=0, le=10_000_000, description="Keep at most this many operations (0 = no limit)."
+    )
 
 
 class Settings(BaseSettings):
@@ -289,6 +311,7 @@ class Settings(BaseSettings):
     vfi: VfiSettings = VfiSettings()
     encode: EncodeSettings = EncodeSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    history: HistorySettings = HistorySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -305,7 +328,7 @@ class Settings(BaseSettings):
 
 # Laying a front end's values over the settings (CLI flags, the GUI's controls).
 
-SECTIONS = ("scan", "remote", "render", "vfi", "encode", "pipeline")
+SECTIONS = ("scan", "remote", "render", "vfi", "encode", "pipeline", "history")
 
 
 def section_model(section: str) -> type[BaseModel]:

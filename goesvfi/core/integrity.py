@@ -28,7 +28,7 @@ from goesvfi.core.framefiles import frame_format
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.jobs.progress import ProgressCallback, ProgressEvent
 from goesvfi.core.satellites import SATELLITES, UnknownSatelliteError, resolve_satellite
-from goesvfi.core.scanmatch import match_frames
+from goesvfi.core.scanmatch import Frame, match_frames
 from goesvfi.core.scanreport import ScanInputError, ScanReport, printable
 from goesvfi.core.timeindex import (
     AmbiguousNameError,
@@ -97,8 +97,7 @@ class _Listing:
         self.seen: set[str] = set()
         self.reused = 0
         self.files = 0
-        self.by_format: dict[str, list[tuple[int, str, int | None]]] = {}  # format -> its frames
-        self.sectors: Counter[tuple[str, str | None]] = Counter()  # (format, sector) -> frames
+        self.frames: list[Frame] = []
         self.empty_times: list[int] = []  # zero-byte frames: their times still shape the series
 
 
@@ -151,8 +150,7 @@ def _index_folder(
     prefix = folder + os.sep if folder != os.sep else folder
     known = listing.cached.get(folder, {})
     get = known.get
-    by_format = listing.by_format
-    sectors = listing.sectors
+    frames = listing.frames
     rows: list[FileEntry] = []
     subfolders: list[tuple[str, tuple[int, int]]] = []
     fresh = 0
@@ -189,9 +187,8 @@ def _index_folder(
             report.unreadable_files.append((prefix + name, "empty file (0 bytes)"))
             listing.empty_times.append(ts_us)
         else:
-            fmt = frame_format(name)
-            by_format.setdefault(fmt, []).append((ts_us, prefix + name, row[5]))
-            sectors[fmt, row[7]] += 1
+            dot = name.rfind(".")
+            frames.append((ts_us, prefix + name, row[5], name[dot + 1 :] if dot > 0 else ""))
     if fresh or len(known) != len(rows):
         listing.changed[folder] = rows
     listing.reused += len(rows) - fresh
@@ -286,11 +283,11 @@ def _index_with_cache(
     cancel: CancelToken | None,
     progress: ProgressCallback | None,
     ext: str | None = None,
-) -> tuple[ScanCache | None, list[tuple[int, str, int | None]], list[int]]:
+) -> tuple[ScanCache | None, list[Frame], list[int]]:
     """Walk and index ``root`` using the cache.
 
     Returns the cache (None once bypassed), the frames of the checked format: (time µs, path,
-    satellite or None), and the times of zero-byte frames.
+    satellite or None, suffix), and the times of zero-byte frames.
     """
     report.cache = "off" if store is None else "used"
     cached: dict[str, FolderIndex] = {}
@@ -314,11 +311,13 @@ def _index_with_cache(
     return store, _choose_format(listing, report, ext), listing.empty_times
 
 
-def _choose_format(
-    listing: _Listing, report: ScanReport, ext: str | None
-) -> list[tuple[int, str, int | None]]:
+def _choose_format(listing: _Listing, report: ScanReport, ext: str | None) -> list[Frame]:
     """The frames of one format: ``ext`` when given, else the most common; the others are named."""
-    counts = {fmt: len(frames) for fmt, frames in listing.by_format.items()}
+    by_suffix = Counter(frame[3] for frame in listing.frames)  # as written: "png", "PNG", "jpeg"
+    formats = {suffix: frame_format(f"frame.{suffix}") for suffix in by_suffix}
+    counts: Counter[str] = Counter()
+    for suffix, count in by_suffix.items():
+        counts[formats[suffix]] += count
     if ext is not None:
         chosen = frame_format("frame." + ext.strip().lstrip("."))
         if not chosen or not chosen.isalnum():
@@ -337,9 +336,26 @@ def _choose_format(
         return []
     report.format = chosen
     report.other_formats = {fmt: n for fmt, n in sorted(counts.items()) if fmt != chosen}
-    sectors = Counter({sector: n for (fmt, sector), n in listing.sectors.items() if fmt == chosen and sector})
-    report.sector = sectors.most_common(1)[0][0] if sectors else None
-    return listing.by_format.get(chosen, [])
+    if report.other_formats or chosen not in counts:
+        kept = {suffix for suffix, fmt in formats.items() if fmt == chosen}
+        frames = [frame for frame in listing.frames if frame[3] in kept]
+    else:
+        frames = listing.frames
+    report.sector = _sector_of(frames)
+    return frames
+
+
+def _sector_of(frames: list[Frame]) -> str | None:
+    """The sector (FD, CONUS, M1, M2) most of a sample of the frames' names give, if any."""
+    sectors: Counter[str] = Counter()
+    for frame in frames[:: max(1, len(frames) // 256)]:
+        try:
+            parsed = parse_name(os.path.basename(frame[1]))
+        except AmbiguousNameError:
+            continue
+        if parsed is not None and parsed.sector is not None:
+            sectors[parsed.sector] += 1
+    return sectors.most_common(1)[0][0] if sectors else None
 
 
 def _check_arguments(
@@ -394,7 +410,7 @@ def _save(
 
 def _classify(
     report: ScanReport,
-    frames: list[tuple[int, str, int | None]],
+    frames: list[Frame],
     start: datetime | None,
     end: datetime | None,
     interval: timedelta | None,
@@ -411,7 +427,7 @@ def _classify(
         kept = frames
     else:
         kept = [frame for frame in frames if sat_filter.keeps(frame[2], frame[0])]
-        report.other_satellite = [p for t, p, sat in frames if not sat_filter.keeps(sat, t)]
+        report.other_satellite = [p for t, p, sat, _ in frames if not sat_filter.keeps(sat, t)]
     match_frames(report, kept, start, end, interval, tolerance, settings, empty_times or [])
     report.sort_lists()
 

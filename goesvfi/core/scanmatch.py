@@ -16,15 +16,16 @@ from goesvfi.core.satellites import sector_cadence
 from goesvfi.core.scanreport import ScanInputError, ScanReport
 from goesvfi.core.timeindex import detect_anchor_us, detect_interval_us, from_us, to_us
 
-__all__ = ["MAX_SLOTS", "match_frames"]
+__all__ = ["MAX_SLOTS", "Frame", "match_frames"]
 
 _US = 1_000_000
 MAX_SLOTS = 5_000_000
+Frame = tuple[int, str, int | None, str]  # time (µs), path, satellite named, file suffix as written
 
 
 def match_frames(
     report: ScanReport,
-    frames: list[tuple[int, str, int | None]],
+    frames: list[Frame],
     start: datetime | None,
     end: datetime | None,
     interval: timedelta | None,
@@ -89,7 +90,7 @@ def _off(ts_us: int, anchor: int, step: int, tol: int) -> bool:
 
 def _assign(
     report: ScanReport,
-    frames: list[tuple[int, str, int | None]],
+    frames: list[Frame],
     anchor: int,
     tol: int,
     grid: range,
@@ -102,7 +103,7 @@ def _assign(
     first, last = grid.start, grid.start + (len(grid) - 1) * step
     slots: dict[int, str] = {}  # slot -> its first file
     extra: dict[int, list[str]] = {}  # slot -> its further files (duplicates)
-    for ts_us, path, _ in frames:
+    for ts_us, path, _, _ in frames:
         slot = anchor + ((ts_us - anchor + half) // step) * step  # the nearest slot
         if abs(ts_us - slot) > tol:
             if lead is not None and abs(ts_us - lead) <= tol:
@@ -136,7 +137,7 @@ def _product_cadence(sector: str | None, distinct: list[int]) -> int | None:
 
 def _match_times(
     report: ScanReport,
-    frames: list[tuple[int, str, int | None]],
+    frames: list[Frame],
     start: datetime | None,
     end: datetime | None,
 ) -> None:
@@ -145,7 +146,7 @@ def _match_times(
     hi = to_us(end) if end else 2**62
     slots: dict[int, str] = {}
     extra: dict[int, list[str]] = {}
-    for ts_us, path, _ in frames:
+    for ts_us, path, _, _ in frames:
         if not lo <= ts_us <= hi:
             report.out_of_range.append(path)
         elif ts_us in slots:

@@ -15,14 +15,13 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
-from goesvfi.core.config import Settings
 from goesvfi.core.jobs.checkpoint import JobFolder
 from goesvfi.core.jobs.control import CancelToken, ControlFile
 from goesvfi.core.jobs.progress import ProgressEvent
 from goesvfi.core.logs import correlation_scope, get_correlation_id, new_correlation_id
 from goesvfi.core.pipeline.commands import default_job_dir
 from goesvfi.core.pipeline.plan import PipelineRequest, PipelineResult
-from goesvfi.viewmodels.workers import Worker, error_fields, start_worker
+from goesvfi.viewmodels.workers import Worker, start_worker
 
 STATES = ("idle", "running", "pausing", "paused", "cancelling", "done", "failed", "cancelled")
 PAUSE_POLL_MS = 200
@@ -129,9 +128,8 @@ class JobRunner(QObject):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def start(self, request: PipelineRequest, settings: Settings | None = None) -> None:
+    def start(self, request: PipelineRequest) -> None:
         """Run ``request`` (built by the core builder) in a worker."""
-        del settings  # the request carries every value; kept for symmetry with the CLI
         if self.busy:
             return
         self._job_dir = request.job_dir or default_job_dir(request)
@@ -252,8 +250,3 @@ class JobRunner(QObject):
                 logger.setLevel(self._old_level)
                 self._old_level = None
             self._log_handler = None
-
-
-def structured_error(exc: BaseException) -> dict[str, Any]:
-    """The error dict a view shows, for errors raised in the GUI thread (building a request)."""
-    return error_fields(exc)

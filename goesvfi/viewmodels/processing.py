@@ -17,11 +17,11 @@ from goesvfi.core.errors import GoesVfiError
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.pipeline.frames import Crop
 from goesvfi.core.pipeline.plan import INTERPOLATORS
-from goesvfi.viewmodels.jobs import JobRunner, structured_error
+from goesvfi.viewmodels.jobs import JobRunner
 from goesvfi.viewmodels.preview import PreviewModel
 from goesvfi.viewmodels.queue import QueueModel
 from goesvfi.viewmodels.settings import SettingsModel
-from goesvfi.viewmodels.workers import Worker, start_worker
+from goesvfi.viewmodels.workers import Worker, error_fields, start_worker
 
 log = logging.getLogger(__name__)
 COLOURS = ("none", "native", "sanchez")
@@ -127,7 +127,7 @@ class ProcessingViewModel(QObject):
             try:
                 listing = folder_frames(self._input)
             except GoesVfiError as exc:
-                self.framesFailed.emit(structured_error(exc))
+                self.framesFailed.emit(error_fields(exc))
             else:
                 self._frames = listing.paths
                 self._labels = [
@@ -208,7 +208,7 @@ class ProcessingViewModel(QObject):
         try:
             self.settings.set_value(key, value)
         except GoesVfiError as exc:
-            return structured_error(exc)
+            return error_fields(exc)
         return None
 
     @property
@@ -271,7 +271,7 @@ class ProcessingViewModel(QObject):
             request = build_pipeline_request(settings, input_dir=input_dir, output=output, crop=crop)
             self.settings.save()
         except (GoesVfiError, OSError) as exc:
-            self.failed.emit(structured_error(exc))
+            self.failed.emit(error_fields(exc))
             return False
         self.runner.start(request)
         return True
@@ -304,7 +304,7 @@ class ProcessingViewModel(QObject):
             crop = Crop.parse(job.crop) if job.crop else None
         except GoesVfiError as exc:
             self._running_queue = False
-            self.failed.emit(structured_error(exc))
+            self.failed.emit(error_fields(exc))
             return
         if not self._start(settings, Path(job.input_dir), Path(job.output), crop):
             self._running_queue = False
@@ -336,7 +336,7 @@ class ProcessingViewModel(QObject):
         try:
             request = resume_request(self.settings.settings, Path(job_dir))
         except (GoesVfiError, OSError, KeyError, ValueError) as exc:
-            self.failed.emit(structured_error(exc))
+            self.failed.emit(error_fields(exc))
             return False
         self.set_input(request.input_dir)
         self.set_output(request.output)

@@ -121,8 +121,7 @@ class SettingsModel(QObject):
             except ConfigError as exc:  # the app still opens, with the defaults, and says why
                 self.load_error = str(exc)
                 log.warning("%s", exc)
-                settings = Settings.model_construct()
-                settings = Settings.model_validate(settings.model_dump())
+                settings = Settings.model_construct()  # the defaults, without reading the file again
         self._settings = settings
 
     @property

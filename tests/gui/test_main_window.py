@@ -174,6 +174,12 @@ def test_a_drop_loads_the_previews(qtbot: Any, window: MainWindow, tmp_path: Pat
     with qtbot.waitSignal(window.processing.preview.thumbnailReady, timeout=30_000):
         previews.slider.setValue(3)
     assert previews.time_label.text().startswith("2025-05-08 00:31 UTC")
+    qtbot.mouseClick(previews.last, Qt.MouseButton.LeftButton)  # click to enlarge
+    enlarged = previews._enlarged
+    assert enlarged is not None
+    assert enlarged.windowTitle().endswith(paths[-1].name)
+    qtbot.waitUntil(enlarged.image.has_image, timeout=30_000)
+    enlarged.close()
 
 
 def test_a_drop_of_something_else_is_refused(window: MainWindow, tmp_path: Path) -> None:

@@ -150,3 +150,36 @@ def test_memory_indicator_warns_under_pressure(qtbot: Any, monkeypatch: pytest.M
     with qtbot.waitSignal(vm.memoryChanged) as fine:
         vm.update_memory()
     assert fine.args[1] is False
+
+
+def test_job_log_handler_forwards_only_its_jobs_lines(qtbot: Any) -> None:
+    import logging
+
+    from goesvfi.core.logs import correlation_scope
+    from goesvfi.viewmodels.jobs import JobLogHandler
+
+    handler = JobLogHandler("job-a")
+    lines: list[str] = []
+    handler.forwarder.line.connect(lines.append)
+    logger = logging.getLogger("goesvfi.test_job_log")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with correlation_scope("job-a"):
+            logger.info("from job a")
+        with correlation_scope("job-b"):
+            logger.info("from job b")
+        logger.info("from nobody")
+    finally:
+        logger.removeHandler(handler)
+    assert len(lines) == 1
+    assert lines[0].endswith("INFO from job a")
+
+
+def test_a_broken_settings_file_opens_with_defaults_and_says_why(qtbot: Any) -> None:
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text('{"pipeline": {"fps": 9999}}', encoding="utf-8")
+    model = SettingsModel()
+    assert model.load_error is not None
+    assert "pipeline.fps" in model.load_error
+    assert model.value("pipeline.fps") == 30.0

@@ -281,7 +281,7 @@ def test_a_damaged_segment_is_made_again_on_resume(tmp_path: Path, caplog: pytes
     request = _request(tmp_path, segment_frames=4)
     with pytest.raises(CancelledByUser):
         run_pipeline(request, progress=progress, cancel=cancel, interpolator_factory=lambda n, o: CrossFade())
-    segment = tmp_path / "job" / "segments" / "seg_00000.mkv"
+    segment = tmp_path / "job" / "segments" / "seg_00000.nut"
     data = segment.read_bytes()
     segment.write_bytes(data[: len(data) // 2])
     with caplog.at_level(logging.WARNING):

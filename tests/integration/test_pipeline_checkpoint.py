@@ -58,7 +58,7 @@ def test_stop_after_k_frames_then_resume_gives_the_same_video(tmp_path: Path) ->
     assert state["done_segments"] == [0, 1]
     assert "resume the job" in state["message"]
     assert not (tmp_path / "split.mp4").exists()
-    assert sorted(p.name for p in job.segments_dir.iterdir()) == ["seg_00000.mkv", "seg_00001.mkv"]
+    assert sorted(p.name for p in job.segments_dir.iterdir()) == ["seg_00000.nut", "seg_00001.nut"]
 
     double = CrossFade()
     resumed = run_pipeline(_request(tmp_path, "split", resume=True), interpolator_factory=lambda n, o: double)

@@ -73,12 +73,12 @@ def test_print_ffmpeg_shows_the_exact_command(tmp_path: Path, capsys: pytest.Cap
     lines = stdout.strip().splitlines()
     expected = encode_command(
         EncodeSettings(crf=23, preset="fast"), ffmpeg=resolve_ffmpeg(), width=32, height=24, fps=30.0,
-        output=job / "segments" / ".seg_00000.mkv.part", container="matroska",
+        output=job / "segments" / ".seg_00000.nut.part", container="nut",
     )  # fmt: skip
     segment = shlex.split(lines[0])
     # The temporary names are unique per job (two jobs writing one output never share one).
     assert segment[:-1] == expected[:-1]
-    assert re.fullmatch(r"\.seg_00000\.mkv\.\d+-[0-9a-f]{6}\.part", Path(segment[-1]).name)
+    assert re.fullmatch(r"\.seg_00000\.nut\.\d+-[0-9a-f]{6}\.part", Path(segment[-1]).name)
     assert Path(segment[-1]).parent == job / "segments"
     join = shlex.split(lines[1])
     assert join[-7:-1] == ["-c", "copy", "-movflags", "+faststart", "-f", "mp4"]

@@ -111,6 +111,9 @@ NEW_VALUES: dict[str, Any] = {
     "pipeline.memory_fraction": 0.3,
     "pipeline.io_timeout_s": 20.0,
     "pipeline.resize": "first",
+    "history.enabled": False,
+    "history.retention_days": 30.0,
+    "history.max_rows": 500,
 }
 
 # The settings a key is compared on (a backend's option only reaches that backend).
@@ -356,6 +359,30 @@ def _remote_stage(settings: Settings, tmp: Path, monkeypatch: pytest.MonkeyPatch
     return {"session": made, "doctor": checks}
 
 
+def _history_stage(settings: Settings, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The store an operation is recorded in (its retention), or none when the history is off."""
+    from goesvfi.core.history import recording
+
+    stores: list[Any] = []
+
+    class Store:
+        def __init__(self, path: Path, **kwargs: Any) -> None:
+            stores.append(fingerprint(kwargs))
+
+        def start(self, kind: str, params: Any, **kwargs: Any) -> int:
+            stores.append(("start", kind))
+            return 1
+
+        def finish(self, *args: Any, **kwargs: Any) -> None:
+            stores.append("finish")
+
+    monkeypatch.setattr(recording, "HistoryStore", Store)
+    monkeypatch.setattr(recording, "_stores", {})
+    with recording.record("check", {}, settings=settings.history):
+        pass
+    return stores
+
+
 STAGES: dict[str, Callable[[Settings, Path, pytest.MonkeyPatch], Any]] = {
     "scan": _scan_stage,
     "remote": _remote_stage,
@@ -363,6 +390,7 @@ STAGES: dict[str, Callable[[Settings, Path, pytest.MonkeyPatch], Any]] = {
     "vfi": _vfi_stage,
     "encode": _pipeline_stage,
     "pipeline": _pipeline_stage,
+    "history": _history_stage,
 }
 
 

@@ -486,7 +486,7 @@ def verify_and_rename(ffmpeg: str, partial: Path, final: Path, expected_frames: 
     flushed to disk, renamed) only when the count is right. ``partial`` is gone afterwards."""
 
     def check(path: Path) -> None:
-        container = {".ts": "mpegts", ".mkv": "matroska", ".mp4": "mp4"}.get(final.suffix.lower())
+        container = {".ts": "mpegts", ".nut": "nut", ".mp4": "mp4"}.get(final.suffix.lower())
         frames = count_frames(ffmpeg, path, container=container)
         if expected_frames is not None and frames != expected_frames:
             raise EncodeError(

@@ -5,7 +5,7 @@ A job folder holds::
     manifest.json   what the job is: inputs (name, size, sha256), settings, the segment plan
     state.json      what is finished: the indexes of verified segments (with each file's size and
                     SHA-256, checked on resume), status, progress, pid
-    segments/       seg_00000.mkv ... one encoded, frame-counted Matroska file per block of frame pairs
+    segments/       seg_00000.nut ... one encoded, frame-counted NUT file per block of frame pairs
     control         run | pause | cancel (see jobs.control.ControlFile)
     job.lock        held (flock) by the process running the job; a crash releases it
     job.pid, job.log  the running process and its rotating log (``goesvfi run --detach``)
@@ -132,7 +132,7 @@ class JobFolder:
         return self.manifest_path.is_file()
 
     def segment_path(self, index: int) -> Path:
-        return self.segments_dir / f"seg_{index:05d}.mkv"
+        return self.segments_dir / f"seg_{index:05d}.nut"
 
     def read_manifest(self) -> dict[str, Any]:
         try:

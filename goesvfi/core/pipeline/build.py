@@ -55,6 +55,8 @@ def build_pipeline_request(
         resize=pipeline.resize == "first",
         vfi=settings.vfi,
         render=settings.render,
+        cluster=pipeline.cluster,
+        cluster_shared_dir=pipeline.cluster_shared_dir,
     )
     request.check()
     return request

@@ -53,7 +53,8 @@ def segment_command(
         height=size[1],
         fps=request.fps,
         output=temp_path(job.segment_path(index)),
-        container="matroska",  # MPEG-TS segments of a few small frames are misprobed at the join
+        # NUT: exact 1/fps timing, and a few small frames are never misprobed at the join (MPEG-TS were)
+        container="nut",
         filters=not temporal,
     )
 

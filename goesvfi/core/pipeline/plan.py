@@ -56,6 +56,8 @@ class PipelineRequest:
     resize: bool = False
     vfi: VfiSettings = field(default_factory=VfiSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
+    cluster: str = ""  # a Dask scheduler address or local:N; empty = this process (speed only)
+    cluster_shared_dir: Path | None = None
 
     def check(self) -> None:
         """Raise :class:`PipelineInputError` for arguments that cannot work together."""

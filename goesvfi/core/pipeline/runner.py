@@ -239,7 +239,7 @@ class _Run:
         request, ffmpeg = self.request, self.ffmpeg
         interpolation = PairInterpolation(None)
         try:
-            if todo and request.multiplier > 1:
+            if todo and request.multiplier > 1 and not request.cluster:
                 options = interpolator_options(backend, request)
                 workers = self.pair_workers(backend)
                 if workers > 1:  # one core per pair: see goesvfi.core.pipeline.pairs
@@ -248,7 +248,13 @@ class _Run:
                 interpolation = PairInterpolation(lambda: make(backend, options), workers)
                 log.debug("interpolating with %s, %d pair(s) at once", backend, interpolation.workers)
             stage("interpolate", 0, len(todo))
-            self.run_segments(todo, interpolation)
+            if request.cluster and todo:  # each segment one Dask task; dask is imported only then
+                from goesvfi.core.pipeline.cluster import run_on_cluster
+
+                options = interpolator_options(backend, request) if request.multiplier > 1 else {}
+                run_on_cluster(self, todo, backend, options)
+            else:
+                self.run_segments(todo, interpolation)
         finally:
             interpolation.close()
         if ffmpeg is None or request.output is None:

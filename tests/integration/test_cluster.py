@@ -1,0 +1,257 @@
+"""A job's segments as Dask tasks on a LocalCluster of real worker processes (issue: cluster).
+
+Proof: the same frames as a local run (``local:2`` through the CLI, and a scheduler address);
+a worker killed mid-job (its tasks run again elsewhere, same frames); a client killed mid-job
+and resumed (the recorded segments are not made again: tasks counted on the scheduler); an
+unreachable scheduler (one line, exit 1, no output); progress events; no dask without a cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from goesvfi.core.config import Settings
+from goesvfi.core.jobs.checkpoint import JobFolder
+from goesvfi.core.jobs.progress import ProgressEvent
+from goesvfi.core.pipeline import build_pipeline_request, run_pipeline, settings_with
+from helpers import wait_until
+from pipeline_support import decode, make_frames
+
+distributed = pytest.importorskip("distributed")
+
+pytestmark = pytest.mark.slow
+
+WIDTH, HEIGHT, FRAMES = 96, 64, 12
+JOB = {
+    "vfi.backend": "flow",
+    "pipeline.multiplier": 2,
+    "pipeline.segment_frames": 4,  # 2 pairs a segment: 6 segments
+    "encode.preset": "ultrafast",
+}
+SEGMENTS = 6
+
+
+class TaskCounter(distributed.diagnostics.plugin.SchedulerPlugin):  # type: ignore[misc]
+    """Every segment task the scheduler starts (a task started twice is counted twice)."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        if finish == "processing" and str(key).startswith("goesvfi-segment-"):
+            self.started.append(str(key))
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Any:
+    local = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    counter = TaskCounter()
+    local.scheduler.add_plugin(counter)
+    client = distributed.Client(local)
+    try:
+        yield local, client, counter
+    finally:
+        client.close()
+        local.close()
+
+
+@pytest.fixture(scope="module")
+def frames_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("frames")
+    make_frames(folder, FRAMES, WIDTH, HEIGHT)
+    return folder
+
+
+def _request(frames: Path, tmp: Path, cluster: str = "", *, resume: bool = False) -> Any:
+    settings = settings_with(Settings(), {**JOB, "pipeline.cluster": cluster})
+    return build_pipeline_request(
+        settings, input_dir=frames, output=tmp / "out.mp4", job_dir=tmp / "job", resume=resume
+    )
+
+
+@pytest.fixture(scope="module")
+def reference(frames_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """The decoded frames of the job run in this process."""
+    tmp = tmp_path_factory.mktemp("local")
+    run_pipeline(_request(frames_dir, tmp))
+    return decode(tmp / "out.mp4", WIDTH, HEIGHT)
+
+
+def _png_hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.png"))}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GOESVFI_PIPELINE__SEGMENT_FRAMES": "4"}  # several segments
+    return subprocess.run(
+        [sys.executable, "-m", "goesvfi", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        env=env,
+    )
+
+
+def test_local_cluster_from_the_cli_makes_the_same_frames(
+    frames_dir: Path, tmp_path: Path, reference: np.ndarray
+) -> None:
+    flags = ["--interpolator", "flow", "--multiplier", "2", "--preset", "ultrafast"]
+    for name, extra in (("here", []), ("cluster", ["--cluster", "local:2"])):
+        out = tmp_path / name
+        result = _cli(
+            "run", str(frames_dir), "-o", str(out / "out.mp4"), "--frames-out", str(out / "png"),
+            "--job-dir", str(out / "job"), *flags, *extra,
+            "--json",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    assert len(_png_hashes(tmp_path / "cluster" / "png")) == (FRAMES - 1) * 2 + 1
+    assert _png_hashes(tmp_path / "cluster" / "png") == _png_hashes(tmp_path / "here" / "png")
+    assert np.array_equal(decode(tmp_path / "cluster" / "out.mp4", WIDTH, HEIGHT), reference)
+
+
+def test_a_killed_worker_is_replaced_and_the_frames_are_the_same(
+    cluster: Any, frames_dir: Path, tmp_path: Path, reference: np.ndarray
+) -> None:
+    local, client, counter = cluster
+    pids = list(client.run(os.getpid).values())
+    counter.started.clear()
+    events: list[ProgressEvent] = []
+    killed: list[int] = []
+
+    def progress(event: ProgressEvent) -> None:
+        events.append(event)
+        if event.level == "job" and event.name == "segments" and not killed:
+            killed.append(pids[0])
+            os.kill(pids[0], signal.SIGKILL)  # mid-job: the first segment is in, five are not
+
+    result = run_pipeline(_request(frames_dir, tmp_path, local.scheduler_address), progress=progress)
+    assert killed
+    assert np.array_equal(decode(tmp_path / "out.mp4", WIDTH, HEIGHT), reference)
+    assert result.output_frames == (FRAMES - 1) * 2 + 1
+    assert len(counter.started) > SEGMENTS  # the dead worker's task(s) ran again
+    frames = [e for e in events if e.level == "item" and e.name == "frames"]
+    assert [e.done for e in frames] == sorted(e.done for e in frames)
+    assert frames[-1].done == frames[-1].total == result.output_frames
+    assert any(e.eta_s is not None for e in frames)
+    segments = [e.done for e in events if e.level == "job" and e.name == "segments"]
+    assert segments[0] >= 1
+    wait_until(lambda: len(client.scheduler_info()["workers"]) == 2, timeout=120, message="no new worker")
+
+
+_KILLED_CLIENT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from goesvfi.core.config import Settings
+    from goesvfi.core.pipeline import build_pipeline_request, run_pipeline, settings_with
+
+    def progress(event):
+        if event.level == "job" and event.name == "segments" and event.done >= 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    if __name__ == "__main__":
+        job, frames, tmp, address = json.loads(sys.argv[1])
+        settings = settings_with(Settings(), {**job, "pipeline.cluster": address})
+        request = build_pipeline_request(
+            settings, input_dir=Path(frames), output=Path(tmp) / "out.mp4", job_dir=Path(tmp) / "job"
+        )
+        run_pipeline(request, progress=progress)
+    """
+).replace("import os,", "import json, os,")
+
+
+def test_a_killed_client_resumes_without_making_recorded_segments_again(
+    cluster: Any, frames_dir: Path, tmp_path: Path, reference: np.ndarray
+) -> None:
+    local, _client, counter = cluster
+    script = tmp_path / "client.py"
+    script.write_text(_KILLED_CLIENT, encoding="utf-8")
+    argument = json.dumps([JOB, str(frames_dir), str(tmp_path), local.scheduler_address])
+    killed = subprocess.run(
+        [sys.executable, str(script), argument], capture_output=True, text=True, timeout=240, check=False
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not (tmp_path / "out.mp4").exists()
+    recorded = set(JobFolder(tmp_path / "job").read_state().done_segments)
+    assert 2 <= len(recorded) < SEGMENTS
+    # the dead client's tasks are dropped by the scheduler before the resumed run starts its own
+    wait_until(
+        lambda: not any(str(k).startswith("goesvfi-segment-") for k in local.scheduler.tasks),
+        timeout=60,
+        message="the killed client's tasks stayed on the scheduler",
+    )
+    counter.started.clear()
+    result = run_pipeline(_request(frames_dir, tmp_path, local.scheduler_address, resume=True))
+    made = {int(key.split("-")[2]) for key in counter.started}
+    assert made == set(range(SEGMENTS)) - recorded
+    assert len(counter.started) == SEGMENTS - len(recorded)
+    assert result.resumed and result.segments_reused == len(recorded)
+    assert np.array_equal(decode(tmp_path / "out.mp4", WIDTH, HEIGHT), reference)
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_1(frames_dir: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "out.mp4"
+    result = _cli(
+        "run", str(frames_dir), "-o", str(out), "--job-dir", str(tmp_path / "job"),
+        "--interpolator", "flow", "--cluster", f"tcp://127.0.0.1:{port}",
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"tcp://127.0.0.1:{port}" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_a_malformed_local_address_names_the_setting(frames_dir: Path, tmp_path: Path) -> None:
+    from goesvfi.core.pipeline.cluster import ClusterAddressError
+
+    with pytest.raises(ClusterAddressError, match="local cluster needs a number") as caught:
+        run_pipeline(_request(frames_dir, tmp_path, "local:many"))
+    assert caught.value.setting == "pipeline.cluster"
+    assert caught.value.value == "local:many"
+    assert "--" not in str(caught.value)
+
+
+def test_a_local_job_imports_no_dask(frames_dir: Path, tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from goesvfi.core.config import Settings
+        from goesvfi.core.pipeline import build_pipeline_request, run_pipeline, settings_with
+
+        settings = settings_with(Settings(), {JOB!r})
+        request = build_pipeline_request(
+            settings, input_dir=Path({str(frames_dir)!r}), output=Path({str(tmp_path / "o.mp4")!r}),
+            job_dir=Path({str(tmp_path / "job")!r}),
+        )
+        run_pipeline(request)
+        print(sorted(m for m in sys.modules if m.split(".")[0] in ("dask", "distributed")))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "o.mp4").exists()
