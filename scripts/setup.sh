@@ -17,7 +17,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch is pinned to 2.13.0: that version has a local CPU build here; any other pulls CUDA wheels.
 if [ "${1:-}" = "--dev" ]; then
-    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    .venv/bin/python -m pip install --quiet -e ".[dev,cluster]"
     if ! command -v ffprobe >/dev/null 2>&1; then
         if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
             echo "setup: installing Debian's ffmpeg for ffprobe (tests check videos with it)"

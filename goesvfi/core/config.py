@@ -368,6 +368,11 @@ def _error_key(error: Mapping[str, Any], section: str, given: dict[str, Any]) ->
     return f"{section}.{next(iter(given))}" if len(given) == 1 else section
 
 
+def _reworded(message: str) -> str:
+    """pydantic's "Input should be ..." as a sentence about the value shown beside it."""
+    return message.removeprefix("Value error, ").replace("Input should be", "must be", 1)
+
+
 def settings_with(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
     """A copy of ``settings`` with ``overrides`` (dotted key → value) laid over it, validated.
 
@@ -400,7 +405,7 @@ def settings_with(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
             first = exc.errors()[0]
             key = _error_key(dict(first), section, given)
             raise ConfigError(
-                str(first.get("msg", "invalid value")).removeprefix("Value error, "),
+                _reworded(str(first.get("msg", "invalid value"))),
                 setting=key,
                 value=overrides.get(key),
             ) from None
@@ -411,7 +416,7 @@ def settings_with(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
             update[key] = TypeAdapter(annotation).validate_python(value)
         except ValidationError as exc:
             raise ConfigError(
-                str(exc.errors()[0].get("msg", "invalid value")), setting=key, value=value
+                _reworded(str(exc.errors()[0].get("msg", "invalid value"))), setting=key, value=value
             ) from None
     return settings.model_copy(update=update)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from PyQt6.QtCore import QObject, pyqtProperty, pyqtSignal
+from PyQt6.QtCore import QObject, pyqtSignal
 
 from goesvfi.core.config import Settings
 from goesvfi.core.encode.ffmpeg import check_encoder, resolve_ffmpeg
@@ -217,11 +217,11 @@ class FfmpegViewModel(QObject):
             return bool(self._pending.get(MINTERPOLATE_KEY, self.encode.minterpolate is not None))
         return True
 
-    @pyqtProperty(str)
+    @property
     def profile(self) -> str:
         return _matching(PROFILES, self.encode)
 
-    @pyqtProperty(str)
+    @property
     def quality_preset(self) -> str:
         return _matching(QUALITY_PRESETS, self.encode)
 
@@ -316,7 +316,7 @@ class FfmpegViewModel(QObject):
 
     # -- the command line ----------------------------------------------------------------------
 
-    @pyqtProperty(str, notify=commandChanged)
+    @property
     def command_line(self) -> str:
         """The exact ffmpeg commands of the job (segment encode and join), one per paragraph."""
         return self._command_line

@@ -242,14 +242,17 @@ class ProcessingViewModel(QObject):
         return [("none", None), ("native", None), ("sanchez", reason)]
 
     def gpu_available(self) -> bool:
+        """Whether RIFE could run on a CUDA GPU here (fp16 applies only there).
+
+        Asked without importing torch (hundreds of MB, seconds): torch is installed and an NVIDIA
+        driver is present; torch itself decides at run time (``vfi.device`` auto).
+        """
         import importlib.util
+        import shutil
 
         if importlib.util.find_spec("torch") is None:
             return False
-        import sys
-
-        torch = sys.modules.get("torch")  # never import torch in the GUI thread just to ask
-        return bool(torch is not None and torch.cuda.is_available())
+        return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
 
     # -- run, queue, resume -----------------------------------------------------------------
 

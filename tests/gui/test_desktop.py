@@ -3,6 +3,7 @@ XDG_DATA_HOME, and the Windows/macOS paths degrade to one clear line when their 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -166,3 +167,15 @@ def test_gui_subcommand_loads_the_folder_of_a_given_image(
     assert main(["gui", str(tmp_path)]) == 0
     assert opened == [[str(tmp_path)], [str(tmp_path)]]
     assert main(["gui", str(tmp_path / "missing")]) == 2
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="those desktops always have a display")
+def test_python_m_goesvfi_without_a_display_prints_help() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "goesvfi"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: goesvfi")
+    assert "install-desktop" in result.stdout
+    assert "gui" in result.stdout

@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import wait_until
+from pipeline_support import decode, make_frames
 
 from goesvfi.core.config import Settings
 from goesvfi.core.jobs.checkpoint import JobFolder
 from goesvfi.core.jobs.progress import ProgressEvent
 from goesvfi.core.pipeline import build_pipeline_request, run_pipeline, settings_with
-from helpers import wait_until
-from pipeline_support import decode, make_frames
 
 distributed = pytest.importorskip("distributed")
 
@@ -199,7 +199,8 @@ def test_a_killed_client_resumes_without_making_recorded_segments_again(
     made = {int(key.split("-")[2]) for key in counter.started}
     assert made == set(range(SEGMENTS)) - recorded
     assert len(counter.started) == SEGMENTS - len(recorded)
-    assert result.resumed and result.segments_reused == len(recorded)
+    assert result.resumed
+    assert result.segments_reused == len(recorded)
     assert np.array_equal(decode(tmp_path / "out.mp4", WIDTH, HEIGHT), reference)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +41,7 @@ from goesvfi.core.timeindex import ParsedName, expected_series
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+ItemCallback = Callable[[ItemResult], None]  # one frame settled (see FetchSession.run)
 MAX_FRAMES = 100_000
 PROGRESS_EVERY_S = 0.25
 
@@ -136,8 +137,11 @@ class FetchResult:
 class _Progress:
     """Turns item and byte updates into throttled :class:`ProgressEvent` calls."""
 
-    def __init__(self, callback: ProgressCallback | None, total: int) -> None:
+    def __init__(
+        self, callback: ProgressCallback | None, total: int, on_item: ItemCallback | None = None
+    ) -> None:
         self._callback = callback
+        self._on_item = on_item
         self.total = total
         self.done = 0
         self.bytes = 0
@@ -154,6 +158,8 @@ class _Progress:
     def item_done(self, item: ItemResult) -> None:
         self.done += 1
         self.current = f"{item.wanted.describe()}: {item.status}"
+        if self._on_item is not None:
+            self._on_item(item)
         self.emit()
 
     def emit(self) -> None:
@@ -248,12 +254,20 @@ class FetchSession:
         }
 
     async def run(
-        self, frames: Sequence[Wanted], dest: Path, progress: ProgressCallback | None = None
+        self,
+        frames: Sequence[Wanted],
+        dest: Path,
+        progress: ProgressCallback | None = None,
+        on_item: ItemCallback | None = None,
     ) -> FetchResult:
-        """Fetch ``frames`` into ``dest`` (skipping ones already there); never raises per frame."""
+        """Fetch ``frames`` into ``dest`` (skipping ones already there); never raises per frame.
+
+        ``on_item`` gets each frame's :class:`ItemResult` as soon as it is settled (a file landed,
+        verified, or the frame was found absent or failed), in the thread running the job.
+        """
         started = time.monotonic()
         dest = _prepare_dest(dest)
-        tracker = _Progress(progress, len(frames))
+        tracker = _Progress(progress, len(frames), on_item)
         results: dict[int, ItemResult] = {}
         existing = dated_frames(dest)
         todo: list[int] = []
@@ -407,13 +421,15 @@ async def fetch_range(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     rng_seed: int | None = None,
+    on_item: ItemCallback | None = None,
 ) -> FetchResult:
-    """Fetch every frame of ``request`` into ``request.dest``; cancel leaves nothing partial."""
+    """Fetch every frame of ``request`` into ``request.dest``; cancel leaves nothing partial.
+    ``on_item``: see :meth:`FetchSession.run`."""
     frames = request.wanted_frames()
 
     async def job() -> FetchResult:
         async with FetchSession(request.settings, rng_seed=rng_seed) as session:
-            return await session.run(frames, request.dest, progress)
+            return await session.run(frames, request.dest, progress, on_item)
 
     return await run_cancellable(job(), cancel)
 
@@ -423,6 +439,7 @@ def fetch_range_sync(
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    on_item: ItemCallback | None = None,
 ) -> FetchResult:
     """:func:`fetch_range` for a plain thread (the CLI and Qt workers)."""
-    return asyncio.run(fetch_range(request, progress=progress, cancel=cancel))
+    return asyncio.run(fetch_range(request, progress=progress, cancel=cancel, on_item=on_item))

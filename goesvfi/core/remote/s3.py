@@ -40,6 +40,7 @@ class _Listed:
     key: str
     size: int
     etag: str
+    parsed: AbiFileName | None  # parsed once per listing, not once per frame looked up in it
 
 
 class S3Body:
@@ -205,7 +206,8 @@ class S3Store:
                 if not check_key(key, prefix):
                     log.warning("skipping object with an unsafe key %r in %s", key, bucket)
                     continue
-                found.append(_Listed(key, int(item["Size"]), str(item.get("ETag", ""))))
+                name = parse_abi_filename(key.rsplit("/", 1)[-1])
+                found.append(_Listed(key, int(item["Size"]), str(item.get("ETag", "")), name))
             if len(found) > MAX_LISTING_ENTRIES:
                 raise ObjectTooLargeError(
                     f"listing {bucket}/{prefix} holds more than {MAX_LISTING_ENTRIES:,} objects; the "
@@ -240,7 +242,7 @@ class S3Store:
         for hour, prefix in hour_prefixes(wanted):
             listing = await self._listing(wanted.satellite.bucket, prefix, hour + timedelta(hours=1), now)
             for item in listing:
-                parsed = parse_abi_filename(item.key.rsplit("/", 1)[-1])
+                parsed = item.parsed
                 if not _matches(parsed, wanted):
                     continue
                 assert parsed is not None
