@@ -14,7 +14,10 @@ from goesvfi.core.framefiles import list_frames
 
 INPUT_SUFFIXES = (".nc", ".jpg", ".jpeg", ".png")
 # Render option fields -> the flags of this command (error messages).
-FLAG_NAMES = {name: f"--{name}" for name in ("colour", "underlay", "lat", "lon", "dqf", "downsample", "size")}
+FLAG_NAMES = {
+    **{name: f"--{name}" for name in ("colour", "underlay", "lat", "lon", "dqf", "downsample", "size")},
+    "pipeline.cluster": "--cluster",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -74,6 +77,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--bits", type=int, choices=(8, 16), default=8, help="16 = 16-bit grey PNG")
     parser.add_argument("--legend", action="store_true", help="add a colour bar with ticks at the right")
+    parser.add_argument(
+        "--cluster", metavar="ADDRESS",
+        help="render the files as tasks on a Dask cluster: tcp://HOST:8786 or local:N "
+        "(needs goesvfi[cluster]; "
+        "the workers must reach --out, see docs/cluster.md)",
+    )  # fmt: skip
     add_json_flag(parser)
     # Let "--lon -110:-80" through: argparse would take "-110:-80" for an option otherwise.
     parser._negative_number_matcher = re.compile(r"^-\d*\.?\d+(:-?\d*\.?\d+)?$")
@@ -170,7 +179,7 @@ def _render(args: argparse.Namespace) -> int:
         else:
             print(f"{path} -> {result.output} ({result.width}x{result.height})")
 
-    batch = render_batch(inputs, out_dir, options, on_result=report)
+    batch = render_batch(inputs, out_dir, options, on_result=report, cluster=args.cluster or "")
     if args.json:
         emit_json(batch.to_json())
     return 1 if batch.errors else 0

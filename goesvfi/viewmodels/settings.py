@@ -81,6 +81,18 @@ def field_specs(section: str, settings: Settings) -> list[FieldSpec]:
     return model_field_specs(section_model(section), getattr(settings, section), section)
 
 
+_ACRONYMS = {"fps": "FPS", "crf": "CRF", "rife": "RIFE", "gpu": "GPU", "ncnn": "ncnn", "dqf": "DQF",
+             "cdn": "CDN", "ir": "IR", "s3": "S3", "mb": "(MB)", "s": "(s)", "k": "(K)", "fp16": "FP16",
+             "clut": "CLUT", "vis": "visible", "pix": "pixel", "fmt": "format", "ssim": "SSIM"}
+
+
+def field_label(name: str) -> str:
+    """A readable label for a settings key: ``rife_scale`` -> "RIFE scale", ``fps`` -> "FPS"."""
+    words = [_ACRONYMS.get(word, word) for word in name.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:] if text else text
+
+
 def model_field_specs(model: type[BaseModel], current: BaseModel | None, prefix: str) -> list[FieldSpec]:
     """The editable fields of ``model`` with keys ``prefix.<name>``; values from ``current``
     (the defaults when ``current`` is None, e.g. an unset nested model)."""
@@ -93,7 +105,7 @@ def model_field_specs(model: type[BaseModel], current: BaseModel | None, prefix:
         specs.append(
             FieldSpec(
                 key=f"{prefix}.{name}",
-                label=name.replace("_", " ").capitalize(),
+                label=info.title or field_label(name),
                 description=info.description or "",
                 kind=kind,
                 minimum=low,

@@ -224,7 +224,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_1(frames_dir: Path, tmp_p
 
 
 def test_a_malformed_local_address_names_the_setting(frames_dir: Path, tmp_path: Path) -> None:
-    from goesvfi.core.pipeline.cluster import ClusterAddressError
+    from goesvfi.core.jobs.cluster import ClusterAddressError
 
     with pytest.raises(ClusterAddressError, match="local cluster needs a number") as caught:
         run_pipeline(_request(frames_dir, tmp_path, "local:many"))
@@ -256,3 +256,26 @@ def test_a_local_job_imports_no_dask(frames_dir: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "o.mp4").exists()
+
+
+def test_render_batch_on_the_cluster_writes_the_same_pngs(cluster: Any, tmp_path: Path) -> None:
+    from goesvfi.core.render import build_render_options
+    from goesvfi.core.render.batch import render_batch
+    from goesvfi.core.render.synthetic import write_sequence
+
+    local, _client, _counter = cluster
+    files = write_sequence(tmp_path / "nc", 3, shape=(60, 100))
+    broken = tmp_path / "nc" / "OR_ABI-L1b-RadC-M6C13_G19_s20250010000000_e0_c0.nc"
+    broken.write_bytes(b"not a NetCDF file")
+    options = build_render_options(Settings().render, colour="native")
+    here = render_batch(files, tmp_path / "here", options)
+    seen: list[Path] = []
+    there = render_batch(
+        [*files, broken], tmp_path / "there", options,
+        on_result=lambda path, result, message: seen.append(path), cluster=local.scheduler_address,
+    )  # fmt: skip
+    assert [r.input for r in there.outputs] == [r.input for r in here.outputs] == files
+    assert [path for path, _ in there.errors] == [broken]
+    assert sorted(seen) == sorted([*files, broken])
+    assert _png_hashes(tmp_path / "there") == _png_hashes(tmp_path / "here")
+    assert not list((tmp_path / "there").glob(".*"))  # no temporary files left

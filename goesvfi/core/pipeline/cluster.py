@@ -14,7 +14,6 @@ functions that need it.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -22,14 +21,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from goesvfi.core.atomic import atomic_path, write_bytes_atomic
-from goesvfi.core.errors import OperationError, UserInputError
 from goesvfi.core.jobs.checkpoint import JobFolder, JobState
+from goesvfi.core.jobs.cluster import connect, has_gpu_workers, wait_each, worker_count
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.pipeline.frames import FrameInfo
 from goesvfi.core.pipeline.pairs import PairInterpolation
@@ -39,19 +37,8 @@ from goesvfi.core.pipeline.source import FrameSource
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 5.0
-"""How long to try reaching a scheduler before telling the user it cannot be reached."""
 GPU_BACKENDS = ("rife", "ncnn")
 """Backends whose tasks go to workers started with ``--resources GPU=1`` when there are any."""
-POLL_S = 0.25  # how often the client looks at the cancel token while it waits for segments
-
-
-class ClusterAddressError(UserInputError):
-    """``pipeline.cluster`` is not a scheduler address nor ``local:N``."""
-
-
-class ClusterUnreachableError(OperationError):
-    """The scheduler at ``pipeline.cluster`` could not be reached."""
 
 
 class SegmentRun(Protocol):
@@ -67,67 +54,6 @@ class SegmentRun(Protocol):
     def pair_workers(self, backend: str) -> int: ...
 
     def run_segments(self, todo: list[Segment], interpolation: PairInterpolation) -> None: ...
-
-
-# --- connecting ---------------------------------------------------------------------------------
-
-
-def local_workers(address: str) -> int | None:
-    """N for ``local:N`` (a LocalCluster on this machine), None for a scheduler address."""
-    if not address.startswith("local:"):
-        return None
-    count = address.removeprefix("local:")
-    if not count.isdigit() or not 1 <= int(count) <= 256:
-        raise ClusterAddressError(
-            "a local cluster needs a number of worker processes from 1 to 256",
-            setting="pipeline.cluster", value=address,
-            hint="use local:N, for example local:4, or a scheduler address such as tcp://host:8786",
-        )  # fmt: skip
-    return int(count)
-
-
-@contextlib.contextmanager
-def connect(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Iterator[Any]:
-    """A ``distributed.Client`` for ``address`` (``local:N`` starts and later stops a LocalCluster
-    of N single-threaded worker processes); :class:`ClusterUnreachableError` when it cannot be reached."""
-    workers = local_workers(address)
-    from distributed import Client, LocalCluster
-
-    if workers is not None:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        try:
-            with Client(cluster) as client:  # type: ignore[no-untyped-call]
-                yield client
-        finally:
-            cluster.close()
-        return
-    try:
-        client = Client(address, timeout=timeout_s)  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ClusterUnreachableError(
-            f"cannot reach the Dask scheduler at {address} ({_first_line(exc)})",
-            setting="pipeline.cluster", value=address,
-            hint="start it with 'dask scheduler' (see docs/cluster.md), check the address, "
-            "or leave the cluster setting empty to run on this machine",
-        ) from None  # fmt: skip
-    with client:
-        yield client
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def worker_count(client: Any) -> int:
-    """Workers connected to the scheduler now (the desktop app's connection test)."""
-    return len(client.scheduler_info()["workers"])
-
-
-def has_gpu_workers(client: Any) -> bool:
-    return any(w.get("resources", {}).get("GPU", 0) > 0 for w in client.scheduler_info()["workers"].values())
 
 
 # --- on the worker ------------------------------------------------------------------------------
@@ -284,11 +210,7 @@ def run_on_cluster(
             )
             for segment in todo
         ]
-        try:
-            _collect(client, futures, run, timings)
-        finally:
-            for future in futures:
-                future.cancel()
+        _collect(futures, run, timings)
         timings.phase_seconds = time.perf_counter() - started
     return timings
 
@@ -302,24 +224,13 @@ def _task(run: SegmentRun, segment: Segment, backend: str, options: dict[str, An
     )  # fmt: skip
 
 
-def _collect(client: Any, futures: list[Any], run: SegmentRun, timings: ClusterTimings) -> None:
+def _collect(futures: list[Any], run: SegmentRun, timings: ClusterTimings) -> None:
     """Record the segments as their tasks finish; a task's error is raised here, as locally."""
-    from distributed import wait
-
     multiplier = run.plan.multiplier
-    pending = set(futures)
-    while pending:
-        run.cancel.raise_if_cancelled()
-        try:
-            done, pending = wait(  # type: ignore[no-untyped-call]
-                pending, timeout=POLL_S, return_when="FIRST_COMPLETED"
-            )
-        except TimeoutError:
-            continue
-        for future in done:
-            outcome: SegmentOutcome = future.result()
-            _store(run.job, outcome)
-            run.reporter.segment_done(outcome.index)
-            timings.task_seconds.append(outcome.seconds)
-            for _ in range(run.plan.segments[outcome.index].output_frames(multiplier)):
-                run.reporter.frame_done()
+    for future in wait_each(futures, run.cancel):
+        outcome: SegmentOutcome = future.result()
+        _store(run.job, outcome)
+        run.reporter.segment_done(outcome.index)
+        timings.task_seconds.append(outcome.seconds)
+        for _ in range(run.plan.segments[outcome.index].output_frames(multiplier)):
+            run.reporter.frame_done()

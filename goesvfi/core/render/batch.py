@@ -36,8 +36,15 @@ def render_batch(
     *,
     cancel: CancelToken | None = None,
     on_result: Callable[[Path, RenderResult | None, str | None], None] | None = None,
+    cluster: str = "",
 ) -> BatchResult:
-    """Render each of ``paths`` into ``out_dir``; cancellation stops the batch, errors do not."""
+    """Render each of ``paths`` into ``out_dir``; cancellation stops the batch, errors do not.
+
+    ``cluster`` (a Dask scheduler address or ``local:N``) renders each file as one task on its
+    workers, which write the PNGs (atomically) into ``out_dir``: a folder they must reach.
+    """
+    if cluster:
+        return _render_on_cluster(list(paths), out_dir, options, cancel, on_result, cluster)
     batch = BatchResult()
     for path in paths:
         if cancel is not None:
@@ -47,7 +54,7 @@ def render_batch(
         except CancelledByUser:
             raise
         except (GoesVfiError, OSError) as exc:  # OSError: writing the image (a full disk, say)
-            message = str(exc) if isinstance(exc, GoesVfiError) else f"{path}: {exc.strerror or exc}"
+            message = _message(path, exc)
             batch.errors.append((path, message))
             if on_result is not None:
                 on_result(path, None, message)
@@ -55,4 +62,46 @@ def render_batch(
         batch.outputs.append(result)
         if on_result is not None:
             on_result(path, result, None)
+    return batch
+
+
+def _message(path: Path, exc: GoesVfiError | OSError) -> str:
+    return str(exc) if isinstance(exc, GoesVfiError) else f"{path}: {exc.strerror or exc}"
+
+
+def _render_one(job: tuple[Path, Path, RenderOptions]) -> RenderResult:
+    """One file, on a cluster worker."""
+    return render_file(*job)
+
+
+def _render_on_cluster(
+    paths: list[Path],
+    out_dir: Path,
+    options: RenderOptions,
+    cancel: CancelToken | None,
+    on_result: Callable[[Path, RenderResult | None, str | None], None] | None,
+    cluster: str,
+) -> BatchResult:
+    from goesvfi.core.jobs.cluster import map_on_cluster
+
+    results: dict[int, RenderResult] = {}
+    batch = BatchResult()
+
+    def done(index: int, result: RenderResult | None, error: BaseException | None) -> None:
+        path = paths[index]
+        if isinstance(error, GoesVfiError | OSError):
+            message = _message(path, error)
+            batch.errors.append((path, message))
+            if on_result is not None:
+                on_result(path, None, message)
+            return
+        if error is not None:
+            raise error
+        assert result is not None
+        results[index] = result
+        if on_result is not None:
+            on_result(path, result, None)
+
+    map_on_cluster(cluster, _render_one, [(path, out_dir, options) for path in paths], done, cancel)
+    batch.outputs = [results[index] for index in sorted(results)]
     return batch

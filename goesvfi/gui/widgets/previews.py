@@ -53,6 +53,7 @@ class PreviewStrip(QWidget):
             "Scrub through every input frame",
         )
         self.slider.setRange(0, 0)
+        self.selected.clear_image("Drop a folder of frames (PNG, JPEG or ABI NetCDF) here, or press Ctrl+O")
         self.time_label = QElidingLabel("")
         self.time_label.setObjectName("frameTimeLabel")
         self.time_label.setAccessibleName("Frame time")

@@ -1,0 +1,386 @@
+"""The integrity check tab's state: what to check, the scan's slots, and fetching the missing ones.
+
+A scan calls the core's :func:`~goesvfi.core.integrity.scan_folder` (as ``goesvfi check`` does) in
+a :class:`~goesvfi.viewmodels.workers.Worker`; a fetch builds its request with the core's
+:func:`~goesvfi.core.remote.build.build_fetch_request` (as ``goesvfi fetch --fill`` does) and runs
+:func:`~goesvfi.core.remote.job.fetch_range_sync`, reporting each frame as it settles. After a
+fetch the folder is scanned again, so the table, the timeline and the exports show the folder as
+it is; slots filled by this view-model keep the status ``fetched``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from goesvfi.core.jobs.control import CancelToken
+from goesvfi.core.jobs.progress import ProgressEvent
+from goesvfi.core.remote.composite import ItemResult
+from goesvfi.core.satellites import BANDS, PRODUCTS, SATELLITES
+from goesvfi.core.scanreport import SLOT_DUPLICATE, SLOT_FOUND, SLOT_MISSING, ScanReport
+from goesvfi.viewmodels.settings import FieldSpec, SettingsModel
+from goesvfi.viewmodels.workers import Worker, start_worker
+
+log = logging.getLogger(__name__)
+
+SLOT_FETCHED, SLOT_FAILED = "fetched", "failed"
+FILTERS = ("all", SLOT_MISSING, SLOT_FOUND, SLOT_DUPLICATE)
+AUTO = "auto"  # satellite, product and band: what the folder's file names say
+SATELLITE_CHOICES = (AUTO, "east", "west", *(sat.name for sat in SATELLITES))
+PRODUCT_CHOICES = (AUTO, *(product.name for product in PRODUCTS))
+BAND_CHOICES = (AUTO, *(str(band) for band in BANDS))
+SOURCE_KEYS = ("source", "retries", "read_timeout_s", "connect_timeout_s", "concurrency", "max_rate")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One expected time: its status (found, missing, duplicate, fetched, failed) and files."""
+
+    time: datetime
+    status: str
+    paths: tuple[str, ...] = ()
+    source: str = ""
+    message: str = ""
+
+    @property
+    def is_gap(self) -> bool:
+        return self.status in (SLOT_MISSING, SLOT_FAILED)
+
+
+def gaps_of(slots: list[Slot]) -> list[tuple[int, int]]:
+    """The runs of missing slots as (first index, last index)."""
+    runs: list[tuple[int, int]] = []
+    for index, slot in enumerate(slots):
+        if not slot.is_gap:
+            continue
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def summary_of(slots: list[Slot], interval: timedelta) -> dict[str, Any]:
+    """Counts and gap analytics: completeness %, longest gap, gaps per day."""
+    counts = {name: 0 for name in (SLOT_FOUND, SLOT_MISSING, SLOT_DUPLICATE, SLOT_FETCHED, SLOT_FAILED)}
+    for slot in slots:
+        counts[slot.status] += 1
+    gaps = gaps_of(slots)
+    longest = max((last - first + 1 for first, last in gaps), default=0)
+    span_days = (slots[-1].time - slots[0].time).total_seconds() / 86400 if len(slots) > 1 else 0.0
+    missing = counts[SLOT_MISSING] + counts[SLOT_FAILED]
+    return {
+        "expected": len(slots),
+        **counts,
+        "completeness": 100.0 * (len(slots) - missing) / len(slots) if slots else 100.0,
+        "gaps": len(gaps),
+        "longest_gap_slots": longest,
+        "longest_gap": interval * longest,
+        "gaps_per_day": len(gaps) / span_days if span_days else float(len(gaps)),
+    }
+
+
+def _slots_from(report: ScanReport, fetched: dict[datetime, str]) -> list[Slot]:
+    found = report.found
+    slots = []
+    for moment in report.expected:
+        paths = tuple(str(p) for p in found.get(moment, []))
+        if not paths:
+            status = SLOT_MISSING
+        elif moment in fetched:
+            status = SLOT_FETCHED
+        else:
+            status = SLOT_DUPLICATE if len(paths) > 1 else SLOT_FOUND
+        slots.append(Slot(moment, status, paths, fetched.get(moment, "local" if paths else "")))
+    return slots
+
+
+def _time_text(when: datetime | None) -> str:
+    return "" if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+class IntegrityViewModel(QObject):
+    """See the module docstring. Views bind to the signals; every action is a method here."""
+
+    folderChanged = pyqtSignal(str)
+    rangeChanged = pyqtSignal(str, str)  # ISO start, end ("" when unset: detected from the folder)
+    slotsChanged = pyqtSignal()  # the whole list was replaced (a scan)
+    slotChanged = pyqtSignal(int)  # one slot changed (a file landed)
+    summaryChanged = pyqtSignal(str)
+    busyChanged = pyqtSignal(bool)  # a scan or fetch is running
+    fetchProgress = pyqtSignal(object)  # {"done", "total", "fraction", "speed_bps", "eta_s", "current"}
+    failuresChanged = pyqtSignal(list)  # ["2025-06-01T12:05Z: message", ...]
+    failed = pyqtSignal(object)  # a structured error (core fields)
+    statusChanged = pyqtSignal(str)
+    useForProcessing = pyqtSignal(str)  # the folder, for the processing view-model's set_input
+
+    def __init__(self, settings: SettingsModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.folder: Path | None = None
+        self.satellite, self.product, self.band = AUTO, AUTO, AUTO
+        self.start: datetime | None = None
+        self.end: datetime | None = None
+        self.interval_minutes: float | None = None  # None: detect
+        self.render = False
+        self.colour = "grey"
+        self.slots: list[Slot] = []
+        self.report: ScanReport | None = None
+        self.summary: dict[str, Any] = {}
+        self.failures: dict[datetime, str] = {}
+        self._fetched: dict[datetime, str] = {}  # slot time -> source, for the slots this app filled
+        self._index: dict[datetime, int] = {}
+        self.worker: Worker[Any] | None = None
+        self.last_fetch: dict[str, Any] | None = None
+
+    # -- what to check ----------------------------------------------------------------------------
+
+    def set_folder(self, folder: Path | str | None) -> None:
+        self.folder = Path(folder) if folder else None
+        self.folderChanged.emit(str(self.folder) if self.folder else "")
+
+    def set_range(self, start: datetime | None, end: datetime | None) -> None:
+        self.start, self.end = start, end
+        self.rangeChanged.emit(_time_text(start), _time_text(end))
+
+    def detect_range(self) -> None:
+        """Forget the range and scan: the range becomes the folder's first and last frame."""
+        self.set_range(None, None)
+        self.scan()
+
+    def source_specs(self) -> list[FieldSpec]:
+        """The remote settings the Sources form shows (order, retries, timeouts, concurrency, rate)."""
+        keys = {f"remote.{name}" for name in SOURCE_KEYS}
+        return [spec for spec in self.settings.field_specs("remote") if spec.key in keys]
+
+    def set_source_value(self, key: str, value: Any) -> dict[str, Any] | None:
+        """Set a remote setting; returns the core error's fields when the value is refused."""
+        from goesvfi.core.errors import GoesVfiError
+
+        try:
+            self.settings.set_value(key, value)
+        except GoesVfiError as exc:
+            return exc.fields()
+        return None
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None
+
+    # -- scan -------------------------------------------------------------------------------------
+
+    def scan(self) -> bool:
+        """Scan the folder in a worker; False (and ``failed``) when it cannot start."""
+        if self.busy:
+            return False
+        if self.folder is None:
+            self.failed.emit({"message": "no folder chosen", "setting": "folder", "value": None,
+                              "hint": "choose the folder of frames to check"})  # fmt: skip
+            return False
+        from goesvfi.core.integrity import scan_folder
+
+        folder, start, end = self.folder, self.start, self.end
+        interval = timedelta(minutes=self.interval_minutes) if self.interval_minutes else None
+        satellite = None if self.satellite == AUTO else self.satellite
+        scan_settings = self.settings.settings.scan
+
+        def job(token: CancelToken, progress: Any) -> ScanReport:
+            return scan_folder(folder, start=start, end=end, interval=interval, satellite=satellite,
+                               settings=scan_settings, cancel=token, progress=progress)  # fmt: skip
+
+        self.statusChanged.emit(f"Scanning {folder}…")
+        self._start(Worker(job, name="integrity-scan"), self._on_scanned)
+        return True
+
+    def _on_scanned(self, report: ScanReport) -> None:
+        self.report = report
+        self.slots = _slots_from(report, self._fetched)
+        for moment in [t for t in self.failures if t not in {s.time for s in self.slots if s.is_gap}]:
+            del self.failures[moment]
+        self.slots = [replace(s, status=SLOT_FAILED, message=self.failures[s.time])
+                      if s.time in self.failures else s for s in self.slots]  # fmt: skip
+        self._index = {slot.time: index for index, slot in enumerate(self.slots)}
+        self.slotsChanged.emit()
+        self._summarise()
+        self.statusChanged.emit(f"Scanned {report.folder}: {len(report.missing)} missing")
+
+    def _summarise(self) -> None:
+        interval = self.report.interval if self.report is not None else timedelta(0)
+        self.summary = summary_of(self.slots, interval)
+        s = self.summary
+        text = (
+            f"{s['expected']} expected · {s['found'] + s['fetched']} found · {s['missing']} missing · "
+            f"{s['duplicate']} duplicate · {s['fetched']} fetched · {s['failed']} failed — "
+            f"{s['completeness']:.1f}% complete, longest gap {s['longest_gap_slots']} slot(s) "
+            f"({s['longest_gap']}), {s['gaps_per_day']:.2f} gaps/day"
+        )
+        self.summaryChanged.emit(text)
+
+    def filtered(self, status: str) -> list[int]:
+        """Indices of the slots shown under filter ``status`` (one of :data:`FILTERS`)."""
+        if status == "all":
+            return list(range(len(self.slots)))
+        wanted = {SLOT_MISSING: (SLOT_MISSING, SLOT_FAILED), SLOT_FOUND: (SLOT_FOUND, SLOT_FETCHED)}
+        statuses = wanted.get(status, (status,))
+        return [i for i, slot in enumerate(self.slots) if slot.status in statuses]
+
+    # -- fetch ------------------------------------------------------------------------------------
+
+    def fetch_missing(self, selected: list[int] | None = None) -> bool:
+        """Fetch the missing slots (only those among ``selected`` indices when given) in a worker.
+
+        Frames already in the folder are never fetched again, so pressing it after a cancel
+        continues where the last run stopped.
+        """
+        if self.busy or self.folder is None:
+            return False
+        times = None
+        if selected:
+            times = {self.slots[i].time for i in selected if 0 <= i < len(self.slots) and self.slots[i].is_gap}
+            if not times:
+                self.statusChanged.emit("Nothing to fetch: the selected slots are not missing")
+                return False
+        return self._fetch(times)
+
+    def retry_failed(self) -> bool:
+        if self.busy or not self.failures:
+            return False
+        return self._fetch(set(self.failures))
+
+    def _fetch(self, times: set[datetime] | None) -> bool:
+        from goesvfi.core.remote.build import build_fetch_request
+        from goesvfi.core.remote.job import fetch_range_sync
+
+        assert self.folder is not None
+        folder, settings = self.folder, self.settings.settings
+        satellite = None if self.satellite == AUTO else self.satellite
+        product = None if self.product == AUTO else self.product
+        band = None if self.band == AUTO else int(self.band)
+        start, end, render, colour = self.start, self.end, self.render, self.colour
+
+        def job(token: CancelToken, progress: Any) -> dict[str, Any]:
+            request = build_fetch_request(settings.remote, fill=folder, satellite=satellite, product=product,
+                                          band=band, start=start, end=end, cancel=token)  # fmt: skip
+            if times is not None:
+                request = replace(request, times=tuple(t for t in request.times if t in times))
+            result = fetch_range_sync(request, progress=progress, cancel=token, on_item=progress)
+            payload = result.to_json()
+            if render:
+                payload["rendered"] = _render(settings.render, colour, result.files, folder / "png", token)
+            return payload
+
+        self.failures.clear()
+        self.statusChanged.emit(f"Fetching the missing frames of {folder}…")
+        self._start(Worker(job, name="integrity-fetch"), self._on_fetched)
+        return True
+
+    def _on_item(self, item: ItemResult) -> None:
+        index = self._index.get(item.wanted.time)
+        if index is None:
+            return
+        slot = self.slots[index]
+        if item.path is not None and item.status in ("downloaded", "skipped_existing"):
+            self._fetched[slot.time] = item.source or "local"
+            slot = replace(slot, status=SLOT_FETCHED, paths=(str(item.path),), source=item.source or "")
+        elif item.status in ("failed", "absent"):
+            self.failures[slot.time] = item.message
+            slot = replace(slot, status=SLOT_FAILED, message=item.message)
+        self.slots[index] = slot
+        self.slotChanged.emit(index)
+        if item.status == "failed" or item.status == "absent":
+            self.failuresChanged.emit(self.failure_lines())
+
+    def failure_lines(self) -> list[str]:
+        return [f"{_time_text(t)}: {message}" for t, message in sorted(self.failures.items())]
+
+    def _on_fetched(self, payload: dict[str, Any]) -> None:
+        self.last_fetch = payload
+        self.failuresChanged.emit(self.failure_lines())
+        self.statusChanged.emit(
+            f"{payload['downloaded']} downloaded, {len(payload['failed'])} failed, "
+            f"{len(payload['absent'])} not available upstream"
+        )
+        self.scan()  # the folder as it is now (the worker slot is free: _finish ran first)
+
+    # -- workers ----------------------------------------------------------------------------------
+
+    def _start(self, worker: Worker[Any], on_done: Any) -> None:
+        self.worker = worker
+        worker.signals.progress.connect(self._on_progress)
+        worker.signals.finished.connect(lambda result: self._finish(on_done, result))
+        worker.signals.errored.connect(lambda error: self._finish(self.failed.emit, error))
+        worker.signals.cancelled.connect(lambda: self._finish(self.statusChanged.emit, "Cancelled"))
+        self.busyChanged.emit(True)
+        start_worker(worker)
+
+    def _finish(self, then: Any, value: Any) -> None:
+        self.worker = None
+        self.busyChanged.emit(False)
+        if self.slots:
+            self._summarise()
+        then(value)
+
+    def _on_progress(self, event: object) -> None:
+        if isinstance(event, ItemResult):
+            self._on_item(event)
+            return
+        if not isinstance(event, ProgressEvent) or event.name != "fetch":
+            return
+        self.fetchProgress.emit({
+            "done": event.done, "total": event.total, "fraction": event.fraction,
+            "speed_bps": event.extra.get("speed_bps", 0.0), "eta_s": event.eta_s, "current": event.message,
+        })  # fmt: skip
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    # -- export and hand-over ---------------------------------------------------------------------
+
+    def export_csv(self, path: Path | str) -> dict[str, Any] | None:
+        return self._export(lambda report: report.write_csv(Path(path)))
+
+    def export_json(self, path: Path | str) -> dict[str, Any] | None:
+        from goesvfi.core.atomic import write_json_atomic
+
+        return self._export(lambda report: write_json_atomic(Path(path), report.to_json()))
+
+    def _export(self, write: Any) -> dict[str, Any] | None:
+        """Write the last report; the core error's fields when it cannot be written."""
+        from goesvfi.core.errors import GoesVfiError
+
+        if self.report is None:
+            return {"message": "nothing to export yet", "hint": "scan a folder first"}
+        try:
+            write(self.report)
+        except GoesVfiError as exc:
+            return exc.fields()
+        except OSError as exc:
+            return {"message": f"cannot write the report: {exc.strerror or exc}", "hint": "choose another file"}
+        return None
+
+    def use_for_processing(self) -> None:
+        if self.folder is not None:
+            self.useForProcessing.emit(str(self.folder))
+
+
+def _render(render: Any, colour: str, files: list[Path], out_dir: Path, token: CancelToken) -> dict[str, Any]:
+    """Render fetched NetCDF files to PNG through the core, as ``goesvfi fetch --render`` does."""
+    from goesvfi.core.render import build_render_options
+    from goesvfi.core.render.batch import render_batch
+
+    netcdf = [path for path in files if path.suffix.lower() in (".nc", ".nc4")]
+    if not netcdf:
+        return {"outputs": [], "errors": []}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    batch = render_batch(netcdf, out_dir, build_render_options(render, colour=colour), cancel=token)
+    result: dict[str, Any] = batch.to_json()
+    return result
+
+
+__all__ = ["FILTERS", "IntegrityViewModel", "Slot", "gaps_of", "summary_of"]
