@@ -20,6 +20,7 @@ import os
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 
 from goesvfi.core.cache import CacheUnavailable, FileEntry, FolderIndex, ScanCache, storable
@@ -313,7 +314,7 @@ def _index_with_cache(
 
 def _choose_format(listing: _Listing, report: ScanReport, ext: str | None) -> list[Frame]:
     """The frames of one format: ``ext`` when given, else the most common; the others are named."""
-    by_suffix = Counter(frame[3] for frame in listing.frames)  # as written: "png", "PNG", "jpeg"
+    by_suffix = Counter(map(itemgetter(3), listing.frames))  # as written: "png", "PNG", "jpeg"
     formats = {suffix: frame_format(f"frame.{suffix}") for suffix in by_suffix}
     counts: Counter[str] = Counter()
     for suffix, count in by_suffix.items():

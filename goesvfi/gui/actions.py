@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QMainWindow, QMenu
+from PyQt6.QtWidgets import QMainWindow, QMenu, QWidget
 
 TAB_COUNT = 4  # Ctrl+1..4: the tabs that exist get an action each
 
@@ -28,8 +29,13 @@ class Actions:
     crop: QAction
     shortcuts: QAction
     quit: QAction
+    diagnostics: QAction
+    debug_mode: QAction  # checkable: the `debug` setting (GOESVFI_DEBUG)
+    open_log_folder: QAction
     tabs: list[QAction] = field(default_factory=list)
     recent_menu: QMenu | None = None
+    next_gap: QAction | None = None  # the integrity tab's gap timeline (build_gap_actions)
+    previous_gap: QAction | None = None
 
 
 def _action(window: QMainWindow, name: str, text: str, tip: str, *shortcuts: str) -> QAction:
@@ -62,12 +68,36 @@ def build_actions(window: QMainWindow, tab_names: list[str]) -> Actions:
         crop=_action(window, "cropAction", "C&rop…", "Draw the crop rectangle on a frame", "Ctrl+Shift+C"),
         shortcuts=_action(window, "shortcutsAction", "&Keyboard shortcuts", "List every shortcut", "F1"),
         quit=_action(window, "quitAction", "&Quit", "Close GOES-VFI", "Ctrl+Q"),
+        diagnostics=_action(window, "diagnosticsAction", "&Diagnostics…",
+                            "Check Python, the NOAA sources, proxy, cache, Sanchez, interpolators and GPU"),
+        debug_mode=_action(window, "debugModeAction", "De&bug logging",
+                           "Log everything (the debug setting, as GOESVFI_DEBUG=1)"),
+        open_log_folder=_action(window, "openLogFolderAction", "Open &log folder",
+                                "Open the folder of the log file in the file manager"),
     )  # fmt: skip
     for index, name in enumerate(tab_names[:TAB_COUNT]):
         tip = f"Show the {name} tab"
         actions.tabs.append(_action(window, f"showTab{index + 1}Action", f"&{index + 1} {name}", tip,
                                     f"Ctrl+{index + 1}"))  # fmt: skip
     return actions
+
+
+def build_gap_actions(timeline: QWidget) -> tuple[QAction, QAction]:
+    """N and P on the gap timeline: select the next and previous gap (only while it has the focus)."""
+    actions = []
+    for name, text, tip, key in (
+        ("nextGapAction", "&Next gap", "Select the next gap on the timeline", "N"),
+        ("previousGapAction", "&Previous gap", "Select the previous gap on the timeline", "P"),
+    ):
+        action = QAction(text, timeline)
+        action.setObjectName(name)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        timeline.addAction(action)
+        actions.append(action)
+    return actions[0], actions[1]
 
 
 def build_menus(window: QMainWindow, actions: Actions) -> None:
@@ -104,3 +134,7 @@ def build_menus(window: QMainWindow, actions: Actions) -> None:
     assert help_menu is not None
     help_menu.setObjectName("helpMenu")
     help_menu.addAction(actions.shortcuts)
+    help_menu.addSeparator()
+    actions.debug_mode.setCheckable(True)
+    for action in (actions.diagnostics, actions.debug_mode, actions.open_log_folder):
+        help_menu.addAction(action)

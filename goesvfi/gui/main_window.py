@@ -7,16 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QSettings, QTimer, QUrl
-from PyQt6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
+from PyQt6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QShowEvent
 from PyQt6.QtWidgets import QApplication, QMainWindow, QSystemTrayIcon, QTabWidget, QWidget
 
-from goesvfi.gui.actions import Actions, build_actions, build_menus
+from goesvfi.gui.actions import Actions, build_actions, build_gap_actions, build_menus
+from goesvfi.gui.dialogs.diagnostics import DiagnosticsDialog
 from goesvfi.gui.dialogs.error import ErrorDialog
 from goesvfi.gui.dialogs.resume import ResumeDialog
 from goesvfi.gui.dialogs.shortcuts import ShortcutsOverlay
 from goesvfi.gui.tabs.ffmpeg import FfmpegTab
+from goesvfi.gui.tabs.history import HistoryTab
+from goesvfi.gui.tabs.integrity import IntegrityTab
 from goesvfi.gui.tabs.processing import ProcessingTab
+from goesvfi.viewmodels.diagnostics import DiagnosticsViewModel
 from goesvfi.viewmodels.ffmpeg import FfmpegViewModel
+from goesvfi.viewmodels.history import HistoryViewModel, apply_run_parameters
+from goesvfi.viewmodels.integrity import IntegrityViewModel
 from goesvfi.viewmodels.processing import ProcessingViewModel
 from goesvfi.viewmodels.settings import SettingsModel
 
@@ -58,12 +64,20 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setAccessibleName("Tabs")
-        names = ["Processing", "FFmpeg settings"]
+        names = ["Processing", "FFmpeg settings", "Integrity check", "Operation history"]
         self.commands: Actions = build_actions(self, names)
         self.processing_tab = ProcessingTab(processing, self.commands)
         self.ffmpeg_tab = FfmpegTab(ffmpeg)
         self.tabs.addTab(self.processing_tab, "&Processing")
         self.tabs.addTab(self.ffmpeg_tab, "&FFmpeg settings")
+        self.integrity = IntegrityViewModel(settings, self)
+        self.integrity_tab = IntegrityTab(self.integrity)
+        self.tabs.addTab(self.integrity_tab, "&Integrity check")
+        self.history = HistoryViewModel(settings, parent=self)
+        self.history_tab = HistoryTab(self.history)
+        self.tabs.addTab(self.history_tab, "Operation &history")
+        self.diagnostics = DiagnosticsViewModel(settings, self)
+        self.commands.next_gap, self.commands.previous_gap = build_gap_actions(self.integrity_tab.timeline)
         self.setCentralWidget(self.tabs)
         build_menus(self, self.commands)
         self._connect()
@@ -91,6 +105,17 @@ class MainWindow(QMainWindow):
         a.crop.triggered.connect(tab.open_crop)
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.quit.triggered.connect(self.close)
+        a.diagnostics.triggered.connect(self.show_diagnostics)
+        a.debug_mode.setChecked(self.diagnostics.debug)
+        a.debug_mode.toggled.connect(self.diagnostics.set_debug)
+        a.open_log_folder.triggered.connect(self.open_log_folder)
+        self.history.runAgainRequested.connect(self._on_run_again)
+        self.history.watch(vm.runner.finished, vm.runner.failed, vm.runner.cancelled,
+                           vm.preview.pairReady, vm.preview.pairFailed)  # fmt: skip
+        if a.next_gap is not None and a.previous_gap is not None:
+            a.next_gap.triggered.connect(self.integrity_tab.timeline.next_gap)
+            a.previous_gap.triggered.connect(self.integrity_tab.timeline.previous_gap)
+        self.integrity.useForProcessing.connect(self._on_use_for_processing)
         for index, action in enumerate(a.tabs):
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
         vm.inputChanged.connect(self._on_input_changed)
@@ -117,6 +142,10 @@ class MainWindow(QMainWindow):
             action.setToolTip(f"Open {folder}")
             action.triggered.connect(lambda _=False, f=folder: self.processing.set_input(f))
         menu.setEnabled(bool(self.recent_folders()))
+
+    def _on_use_for_processing(self, folder: str) -> None:
+        self.processing.set_input(folder)
+        self.tabs.setCurrentWidget(self.processing_tab)
 
     def _on_input_changed(self, folder: str) -> None:
         if not folder:
@@ -147,6 +176,23 @@ class MainWindow(QMainWindow):
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def show_diagnostics(self) -> DiagnosticsDialog:
+        dialog = DiagnosticsDialog(self.diagnostics, self)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_log_folder(self) -> bool:
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.diagnostics.log_folder())))
+
+    def _on_run_again(self, kind: str, params: dict[str, Any]) -> None:
+        if kind != "run":
+            return
+        error = apply_run_parameters(self.processing, params)
+        self.tabs.setCurrentWidget(self.processing_tab)
+        if error is not None:
+            self.show_error(error)
 
     def show_shortcuts(self) -> ShortcutsOverlay:
         overlay = ShortcutsOverlay(self)

@@ -34,6 +34,7 @@ AUTO = "auto"  # satellite, product and band: what the folder's file names say
 SATELLITE_CHOICES = (AUTO, "east", "west", *(sat.name for sat in SATELLITES))
 PRODUCT_CHOICES = (AUTO, *(product.name for product in PRODUCTS))
 BAND_CHOICES = (AUTO, *(str(band) for band in BANDS))
+INT_MAX = 2**31 - 1
 SOURCE_KEYS = ("source", "retries", "read_timeout_s", "connect_timeout_s", "concurrency", "max_rate")
 
 
@@ -156,7 +157,10 @@ class IntegrityViewModel(QObject):
     def source_specs(self) -> list[FieldSpec]:
         """The remote settings the Sources form shows (order, retries, timeouts, concurrency, rate)."""
         keys = {f"remote.{name}" for name in SOURCE_KEYS}
-        return [spec for spec in self.settings.field_specs("remote") if spec.key in keys]
+        specs = [spec for spec in self.settings.field_specs("remote") if spec.key in keys]
+        # max_rate's bound is beyond a spin box's int range (Qt's limit, not the setting's)
+        return [replace(spec, maximum=min(spec.maximum, INT_MAX)) if spec.maximum is not None else spec
+                for spec in specs]  # fmt: skip
 
     def set_source_value(self, key: str, value: Any) -> dict[str, Any] | None:
         """Set a remote setting; returns the core error's fields when the value is refused."""
@@ -241,7 +245,9 @@ class IntegrityViewModel(QObject):
             return False
         times = None
         if selected:
-            times = {self.slots[i].time for i in selected if 0 <= i < len(self.slots) and self.slots[i].is_gap}
+            times = {
+                self.slots[i].time for i in selected if 0 <= i < len(self.slots) and self.slots[i].is_gap
+            }
             if not times:
                 self.statusChanged.emit("Nothing to fetch: the selected slots are not missing")
                 return False
@@ -361,7 +367,10 @@ class IntegrityViewModel(QObject):
         except GoesVfiError as exc:
             return exc.fields()
         except OSError as exc:
-            return {"message": f"cannot write the report: {exc.strerror or exc}", "hint": "choose another file"}
+            return {
+                "message": f"cannot write the report: {exc.strerror or exc}",
+                "hint": "choose another file",
+            }
         return None
 
     def use_for_processing(self) -> None:

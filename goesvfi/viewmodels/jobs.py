@@ -15,6 +15,7 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from goesvfi.core.config import HistorySettings
 from goesvfi.core.jobs.checkpoint import JobFolder
 from goesvfi.core.jobs.control import CancelToken, ControlFile
 from goesvfi.core.jobs.progress import ProgressEvent
@@ -128,20 +129,27 @@ class JobRunner(QObject):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def start(self, request: PipelineRequest) -> None:
-        """Run ``request`` (built by the core builder) in a worker."""
+    def start(self, request: PipelineRequest, history: HistorySettings | None = None) -> None:
+        """Run ``request`` (built by the core builder) in a worker, recorded in the operation
+        history (``history``: the settings' history section) under the job's correlation id."""
+        from goesvfi.viewmodels.history import run_parameters
+
         if self.busy:
             return
         self._job_dir = request.job_dir or default_job_dir(request)
         request.job_dir = self._job_dir
         cid = new_correlation_id()
         self._attach_log(cid)
+        params = {**run_parameters(request), "job_dir": str(self._job_dir)}
 
         def job(token: CancelToken, progress: Any) -> PipelineResult:
+            from goesvfi.core.history import record
             from goesvfi.core.pipeline.runner import run_pipeline
 
-            with correlation_scope(cid):
-                return run_pipeline(request, progress=progress, cancel=token)
+            with correlation_scope(cid), record("run", params, settings=history) as operation:
+                result = run_pipeline(request, progress=progress, cancel=token)
+                operation.results.update(result.to_json())
+                return result
 
         worker: Worker[PipelineResult] = Worker(job, name="pipeline job")
         worker.signals.progress.connect(self._on_progress)

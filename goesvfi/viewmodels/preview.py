@@ -98,10 +98,17 @@ class PreviewModel(QObject):
             return
         first, second = self._paths[index], self._paths[index + 1]
 
+        params = {"first": str(first), "second": str(second), "crop": crop.text if crop else None,
+                  "multiplier": settings.pipeline.multiplier, "interpolator": settings.vfi.backend}  # fmt: skip
+
         def make(token: CancelToken, progress: Any) -> Any:
+            from goesvfi.core.history import record
             from goesvfi.core.pipeline.preview import interpolate_pair
 
-            return interpolate_pair(first, second, settings, crop=crop, cancel=token)
+            with record("preview", params, settings=settings.history) as operation:
+                frames = interpolate_pair(first, second, settings, crop=crop, cancel=token)
+                operation.results["frames"] = len(frames)
+                return frames
 
         worker: Worker[Any] = Worker(make, name="pair preview")
         worker.signals.finished.connect(lambda frames: self.pairReady.emit(index, frames))

@@ -276,7 +276,7 @@ class ProcessingViewModel(QObject):
         except (GoesVfiError, OSError) as exc:
             self.failed.emit(error_fields(exc))
             return False
-        self.runner.start(request)
+        self.runner.start(request, history=settings.history)
         return True
 
     def add_to_queue(self) -> dict[str, Any] | None:
@@ -343,7 +343,7 @@ class ProcessingViewModel(QObject):
             return False
         self.set_input(request.input_dir)
         self.set_output(request.output)
-        self.runner.start(request)
+        self.runner.start(request, history=self.settings.settings.history)
         return True
 
     def discard_job(self, job_dir: Path | str) -> None:

@@ -155,3 +155,13 @@ def test_an_unwritable_history_does_not_fail_the_command(frames: Path, tmp_path:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["found"] == 7
     assert result.stderr.count("operation history not recorded") == 1
+
+
+def test_the_parser_does_not_load_the_store_and_knows_its_statuses() -> None:
+    code = "import sys, goesvfi.cli as c; c.build_parser(); print('goesvfi.core.history' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr  # `goesvfi --help` stays fast
+    from goesvfi.cli import history as cli_history
+    from goesvfi.core import history as core_history
+
+    assert cli_history.STATUSES == core_history.STATUSES

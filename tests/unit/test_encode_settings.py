@@ -53,8 +53,8 @@ def test_all_options_reach_the_command() -> None:
         "-vf", "unsharp=7:7:1.0:5:5:0.0,minterpolate=fps=25:mi_mode=mci:mc_mode=aobmc:me_mode=bidir"
         ":me=epzs:vsbmc=1:scd=none:search_param=96",
         "-c:v", "libx265", "-crf", "22", "-preset", "medium", "-tune", "grain",
-        "-maxrate", "8000k", "-bufsize", "12000k", "-x265-params", "log-level=error", "-tag:v", "hvc1",
-        "-threads", "3", "-pix_fmt", "yuv444p", "-f", "mp4", "o.mp4",
+        "-maxrate", "8000k", "-bufsize", "12000k", "-x265-params", "log-level=error",
+        "-threads", "3", "-pix_fmt", "yuv444p", "-tag:v", "hvc1", "-f", "mp4", "o.mp4",
     ]  # fmt: skip
 
 

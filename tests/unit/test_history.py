@@ -268,9 +268,10 @@ def test_stats_per_kind(store: HistoryStore) -> None:
 
 def test_retention_by_count_and_by_age(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3", retention_days=30, max_rows=3)
-    ids = [store.start("check", {"i": i}) for i in range(5)]
-    for op_id in ids:
-        store.finish(op_id, "ok")
+    ids = []
+    for i in range(5):
+        ids.append(store.start("check", {"i": i}))
+        store.finish(ids[-1], "ok")
     assert [r.id for r in store.query()] == ids[:1:-1]  # the newest three
     _age(store, ids[2], 31)
     store.finish(store.start("check", {}), "ok")  # retention runs as an operation starts
@@ -291,6 +292,9 @@ def test_retention_keeps_running_operations_and_clear_older_than(store: HistoryS
     assert {r.id for r in store.query()} == {running, recent}
     assert store.clear(older_than_days=0) == 1  # everything finished
     assert [r.id for r in store.query()] == [running]
+    capped = HistoryStore(store.path, retention_days=30, max_rows=1)
+    capped.finish(capped.start("check", {}), "ok")
+    assert running in [r.id for r in capped.query()]  # neither age nor count removes it
 
 
 # -- export and log lines ---------------------------------------------------------------------------------

@@ -102,8 +102,14 @@ def _rate_control(settings: EncodeSettings) -> list[str]:
         bufsize = settings.bufsize_k or settings.bitrate_k * 3 // 2
         args += ["-maxrate", f"{settings.bitrate_k}k", "-bufsize", f"{bufsize}k"]
     if enc == "libx265":
-        args += ["-x265-params", "log-level=error", "-tag:v", "hvc1"]
+        args += ["-x265-params", "log-level=error"]
     return args
+
+
+def _mp4_tag(encoder: str) -> list[str]:
+    """HEVC in MP4 tagged hvc1 (QuickTime and Apple players refuse the default hev1); only MP4
+    takes the tag: checkpoint segments (NUT) refuse it."""
+    return ["-tag:v", "hvc1"] if encoder == "libx265" or encoder.startswith("hevc_") else []
 
 
 def _threads(settings: EncodeSettings) -> list[str]:
@@ -171,6 +177,8 @@ def encode_command(
         command += ["-vf", ",".join(chain)]
     command += ["-c:v", settings.encoder, *_rate_control(settings), *_threads(settings)]
     command += ["-pix_fmt", settings.pix_fmt]
+    if container == "mp4":
+        command += _mp4_tag(settings.encoder)
     if container == "mp4" and (settings.faststart if faststart is None else faststart):
         command += ["-movflags", "+faststart"]
     command += ["-f", container, str(output)]
@@ -186,9 +194,11 @@ def concat_command(
     reencode: EncodeSettings | None = None,
     fps: float | None = None,
     size: tuple[int, int] | None = None,
+    encoder: str = "",
 ) -> list[str]:
     """Join segments listed in ``list_file`` (concat demuxer) by stream copy, or re-encode them
-    through ``reencode``'s filters (needed when a temporal filter such as minterpolate is on)."""
+    through ``reencode``'s filters (needed when a temporal filter such as minterpolate is on).
+    ``encoder`` is the segments' encoder (it decides the MP4 codec tag)."""
     command = [
         ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
         "-f", "concat", "-safe", "0", "-i", str(list_file), "-an",
@@ -203,6 +213,7 @@ def concat_command(
             command += ["-vf", ",".join(chain)]
         command += ["-c:v", reencode.encoder, *_rate_control(reencode), *_threads(reencode)]
         command += ["-pix_fmt", reencode.pix_fmt]
+    command += _mp4_tag(reencode.encoder if reencode is not None else encoder)
     if faststart:
         command += ["-movflags", "+faststart"]
     command += ["-f", "mp4", str(output)]

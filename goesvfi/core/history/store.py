@@ -164,8 +164,10 @@ def _alive(pid: int, proc_started: float) -> bool:
 
     try:
         started = float(psutil.Process(pid).create_time())
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
+    except psutil.AccessDenied:
+        return True  # another user's process: it exists
     return abs(started - proc_started) < 1.0
 
 
@@ -283,8 +285,8 @@ class HistoryStore:
             ).rowcount
         if self.max_rows > 0:
             removed += conn.execute(
-                "DELETE FROM operations WHERE id <= (SELECT id FROM operations ORDER BY id DESC "
-                "LIMIT 1 OFFSET ?)",
+                "DELETE FROM operations WHERE status != 'running' AND id <= "
+                "(SELECT id FROM operations ORDER BY id DESC LIMIT 1 OFFSET ?)",
                 (self.max_rows,),
             ).rowcount
         return removed

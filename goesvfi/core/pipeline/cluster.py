@@ -77,12 +77,14 @@ class SegmentTask:
 
 @dataclass(frozen=True)
 class SegmentOutcome:
-    """A made segment: its bytes, or its path in the shared folder; and what it cost the worker."""
+    """A made segment: its bytes, or its path in the shared folder; and when the worker began and
+    ended it (``time.time()`` on the worker, for the figures of bench/bench_cluster.py)."""
 
     index: int
     data: bytes | None
     path: str | None
-    seconds: float
+    began: float
+    ended: float
     pid: int
 
 
@@ -122,7 +124,7 @@ def make_segment(task: SegmentTask) -> SegmentOutcome:
     from goesvfi.core.encode.ffmpeg import resolve_ffmpeg
     from goesvfi.core.pipeline.commands import make_source
 
-    started = time.perf_counter()
+    began = time.time()
     request, index = task.request, task.segment.index
     ffmpeg = resolve_ffmpeg(request.encode.ffmpeg_path) if request.output is not None else None
     parent = Path(task.shared_dir) / task.job_name if task.shared_dir else None
@@ -155,19 +157,32 @@ def make_segment(task: SegmentTask) -> SegmentOutcome:
                 path = str(kept)
             else:
                 data = made.read_bytes()
-    return SegmentOutcome(index, data, path, time.perf_counter() - started, os.getpid())
+    return SegmentOutcome(index, data, path, began, time.time(), os.getpid())
 
 
 # --- on the client ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TaskTiming:
+    """One segment task: ``began``/``ended`` in the worker, ``received``/``recorded`` at the client
+    (``time.time()`` of each machine; comparable across them on one machine only)."""
+
+    index: int
+    pid: int
+    began: float
+    ended: float
+    received: float
+    recorded: float
+
+
 @dataclass
 class ClusterTimings:
-    """What a cluster run cost: the wall time of the segment phase and each task's own time."""
+    """What a cluster run cost: workers, the wall time of the segment phase, and each task."""
 
     workers: int = 0
     phase_seconds: float = 0.0
-    task_seconds: list[float] = field(default_factory=list)
+    tasks: list[TaskTiming] = field(default_factory=list)
 
 
 def _store(job: JobFolder, outcome: SegmentOutcome) -> None:
@@ -229,8 +244,11 @@ def _collect(futures: list[Any], run: SegmentRun, timings: ClusterTimings) -> No
     multiplier = run.plan.multiplier
     for future in wait_each(futures, run.cancel):
         outcome: SegmentOutcome = future.result()
+        received = time.time()
         _store(run.job, outcome)
         run.reporter.segment_done(outcome.index)
-        timings.task_seconds.append(outcome.seconds)
+        timings.tasks.append(
+            TaskTiming(outcome.index, outcome.pid, outcome.began, outcome.ended, received, time.time())
+        )
         for _ in range(run.plan.segments[outcome.index].output_frames(multiplier)):
             run.reporter.frame_done()

@@ -72,6 +72,7 @@ def join_command(request: PipelineRequest, job: JobFolder, ffmpeg: str, size: tu
         reencode=request.encode if temporal else None,
         fps=request.fps,
         size=size,
+        encoder=request.encode.encoder,
     )
 
 

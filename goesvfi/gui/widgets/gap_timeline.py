@@ -41,7 +41,9 @@ class GapTimeline(QWidget):
         super().__init__(parent)
         self.setObjectName("gapTimeline")
         self.setAccessibleName("Gap timeline")
-        self.setToolTip("Found, missing, duplicate and fetched slots; wheel zooms, drag pans, N/P next/previous gap")
+        self.setToolTip(
+            "Found, missing, duplicate and fetched slots; wheel zooms, drag pans, N/P next/previous gap"
+        )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setMinimumHeight(48)

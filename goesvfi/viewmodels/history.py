@@ -1,0 +1,277 @@
+"""The operation history tab's state: the rows of the core store, filters, metrics, details, export.
+
+Rows come from the core :class:`~goesvfi.core.history.HistoryStore` (the same SQLite file the CLI
+writes), read in the GUI thread: a query of at most :data:`ROW_LIMIT` indexed rows takes
+milliseconds. The view refreshes when a job or a pair preview of this window ends
+(:meth:`HistoryViewModel.watch`) and, while the tab is visible, every :data:`POLL_MS` so operations
+of other processes (the CLI, a detached run) appear too.
+
+"Run again with these settings" emits ``runAgainRequested(kind, params)``; the main window hands a
+``run`` to the processing view-model with :func:`apply_run_parameters`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, pyqtSignal
+
+from goesvfi.core.errors import GoesVfiError
+from goesvfi.core.history import KINDS, STATUSES, HistoryStore, Operation, export, log_lines, shared_store
+from goesvfi.viewmodels.settings import SettingsModel
+from goesvfi.viewmodels.workers import error_fields
+
+log = logging.getLogger(__name__)
+
+ROW_LIMIT = 500
+POLL_MS = 3000
+COLUMNS = ("ID", "Kind", "Status", "Started (UTC)", "Duration", "Correlation id", "Error")
+_DISPLAY_ROLE = Qt.ItemDataRole.DisplayRole
+_TOOLTIP_ROLE = Qt.ItemDataRole.ToolTipRole
+
+
+def duration_text(seconds: float | None) -> str:
+    """ "0.42 s", "1 min 05 s", "2 h 03 min"; "" while running."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+class HistoryTableModel(QAbstractTableModel):
+    """The operations, newest first, as table rows."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Operation] = []
+
+    def set_rows(self, rows: list[Operation]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def operation(self, row: int) -> Operation | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY_ROLE) -> Any:
+        if role == _DISPLAY_ROLE and orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = _DISPLAY_ROLE) -> Any:
+        op = self.operation(index.row()) if index.isValid() else None
+        if op is None or role not in (_DISPLAY_ROLE, _TOOLTIP_ROLE):
+            return None
+        message = (op.error or {}).get("message") or ""
+        values = (str(op.id), op.kind, op.status, f"{op.started:%Y-%m-%d %H:%M:%S}",
+                  duration_text(op.duration_s), op.correlation_id, message)  # fmt: skip
+        return values[index.column()] if 0 <= index.column() < len(values) else None
+
+
+def run_parameters(request: Any) -> dict[str, Any]:
+    """What a GUI run records: its folders, crop and every job setting as dotted keys, so "run
+    again" can lay them over the settings (the queue's shape)."""
+    values: dict[str, Any] = {
+        "pipeline.fps": request.fps,
+        "pipeline.multiplier": request.multiplier,
+        "pipeline.colour": request.colour,
+        "pipeline.on_bad_frame": request.on_bad_frame,
+    }
+    for section in ("vfi", "encode", "render"):
+        for key, value in getattr(request, section).model_dump(mode="json").items():
+            values[f"{section}.{key}"] = value
+    crop = request.crop
+    return {
+        "input_dir": str(request.input_dir),
+        "output": None if request.output is None else str(request.output),
+        "crop": None if crop is None else crop.text,
+        "values": values,
+    }
+
+
+_CLI_KEYS = {"fps": "pipeline.fps", "multiplier": "pipeline.multiplier", "interpolator": "vfi.backend",
+             "colour": "pipeline.colour", "crf": "encode.crf", "preset": "encode.preset",
+             "encoder": "encode.encoder"}  # fmt: skip
+
+
+def apply_run_parameters(processing: Any, params: dict[str, Any]) -> dict[str, Any] | None:
+    """Load a recorded run (from the app, or ``goesvfi run``'s arguments) into the processing
+    view-model: settings first, then input, output and crop. Returns the structured error when a
+    recorded value is no longer accepted, else None."""
+    from goesvfi.core.pipeline.frames import Crop
+
+    values = dict(params.get("values") or {})
+    for name, key in _CLI_KEYS.items():  # the CLI records its arguments
+        if params.get(name) is not None and key not in values:
+            values[key] = params[name]
+    try:
+        if values:
+            processing.settings.set_values(values)
+        crop = Crop.parse(params["crop"]) if params.get("crop") else None
+    except GoesVfiError as exc:
+        return error_fields(exc)
+    if params.get("input_dir"):
+        processing.set_input(Path(params["input_dir"]))
+    if params.get("output"):
+        processing.set_output(Path(params["output"]))
+    if crop is not None:
+        processing.set_crop((crop.x, crop.y, crop.width, crop.height))
+    return None
+
+
+class HistoryViewModel(QObject):
+    """See the module docstring; the tab connects to the signals and calls the methods."""
+
+    rowsChanged = pyqtSignal()
+    metricsChanged = pyqtSignal(list)  # one dict per kind (KindStats.to_json)
+    runAgainRequested = pyqtSignal(str, dict)  # kind, parameters
+    failed = pyqtSignal(object)  # a structured error (export to a bad place, store unavailable)
+    message = pyqtSignal(str)  # one line for the status label ("exported 12 operations to ...")
+
+    def __init__(self, settings: SettingsModel, store: HistoryStore | None = None,
+                 parent: QObject | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.settings = settings
+        self._store = store
+        self.table = HistoryTableModel(self)
+        self.kind: str | None = None
+        self.status: str | None = None
+        self.text = ""
+        self.since: datetime | None = None
+        self.until: datetime | None = None
+        self._metrics: list[dict[str, Any]] = []
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self.refresh)
+
+    @property
+    def store(self) -> HistoryStore:
+        return self._store or shared_store(self.settings.settings.history)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return KINDS
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return STATUSES
+
+    @property
+    def metrics(self) -> list[dict[str, Any]]:
+        return list(self._metrics)
+
+    @property
+    def polling(self) -> bool:
+        return self._poll.isActive()
+
+    # -- filters ------------------------------------------------------------------------------
+
+    def set_filters(self, *, kind: str | None = None, status: str | None = None, text: str = "",
+                    since: datetime | None = None, until: datetime | None = None) -> None:  # fmt: skip
+        """Show the operations of ``kind`` and ``status`` (None: any) started in [since, until)
+        whose kind, parameters, results, error or correlation id contain ``text``."""
+        self.kind, self.status, self.text = kind or None, status or None, text.strip()
+        self.since, self.until = since, until
+        self.refresh()
+
+    def _query(self, limit: int | None = ROW_LIMIT) -> list[Operation]:
+        return self.store.query(kind=self.kind, status=self.status, since=self.since, until=self.until,
+                                text=self.text or None, limit=limit)  # fmt: skip
+
+    def refresh(self) -> None:
+        """Read the rows and the per-kind metrics again."""
+        try:
+            rows = self._query()
+            stats = self.store.stats(since=self.since, until=self.until)
+        except GoesVfiError as exc:
+            self._poll.stop()  # one message, not one every poll
+            self.failed.emit(error_fields(exc))
+            return
+        self.table.set_rows(rows)
+        self._metrics = [s.to_json() for s in stats]
+        self.rowsChanged.emit()
+        self.metricsChanged.emit(self.metrics)
+
+    def chart_points(self) -> list[tuple[str, float, float, str]]:
+        """(kind, start epoch seconds, duration s, status) of the finished rows shown, oldest first."""
+        ops = [self.table.operation(row) for row in range(self.table.rowCount())]
+        return [(op.kind, op.started.timestamp(), op.duration_s, op.status)
+                for op in reversed(ops) if op is not None and op.duration_s is not None]  # fmt: skip
+
+    # -- refreshing while jobs run ------------------------------------------------------------
+
+    def watch(self, *signals: Any) -> None:
+        """Refresh whenever one of ``signals`` (a job or preview ending) is emitted."""
+        for signal in signals:
+            signal.connect(lambda *_: self.refresh())
+
+    def set_visible(self, visible: bool) -> None:
+        """Poll the store while the tab is shown (operations of the CLI and other windows)."""
+        if visible:
+            self.refresh()
+            self._poll.start()
+        else:
+            self._poll.stop()
+
+    # -- one operation ------------------------------------------------------------------------
+
+    def operation(self, row: int) -> Operation | None:
+        return self.table.operation(row)
+
+    def details(self, row: int) -> dict[str, Any] | None:
+        """Parameters, results, error and the log lines (by correlation id) of the row's operation."""
+        op = self.table.operation(row)
+        if op is None:
+            return None
+        return {**op.to_json(), "log_lines": log_lines(op.correlation_id)}
+
+    def can_run_again(self, row: int) -> bool:
+        """Whether a tab can take the row's operation (a job run: the processing tab)."""
+        op = self.table.operation(row)
+        return op is not None and op.kind == "run"
+
+    def run_again(self, row: int) -> bool:
+        """Ask for the row's operation to be loaded into its tab; False when none can take it."""
+        op = self.table.operation(row)
+        if op is None or not self.can_run_again(row):
+            return False
+        self.runAgainRequested.emit(op.kind, dict(op.params))
+        return True
+
+    # -- export and retention -------------------------------------------------------------------
+
+    def export(self, path: Path | str) -> Path | None:
+        """Write the operations the filters select (all of them, not only the rows shown) to a
+        .json or .csv file."""
+        try:
+            ops = self._query(limit=None)
+            written = export(ops, Path(path))
+        except (GoesVfiError, OSError) as exc:
+            self.failed.emit(error_fields(exc))
+            return None
+        self.message.emit(f"exported {len(ops)} operations to {written}")
+        return written
+
+    def clear_older_than(self, days: float) -> int:
+        """Forget the finished operations older than ``days`` days (0: all); how many went."""
+        try:
+            removed = self.store.clear(older_than_days=days)
+        except GoesVfiError as exc:
+            self.failed.emit(error_fields(exc))
+            return 0
+        self.message.emit(f"removed {removed} operations older than {days:g} days")
+        self.refresh()
+        return removed
