@@ -111,6 +111,13 @@ def _named(widget: W, name: str, accessible: str, tip: str) -> W:
     return widget
 
 
+def _row(widgets: tuple[QWidget, ...]) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    return row
+
+
 def _parse_time(text: str) -> datetime | None:
     text = text.strip()
     if not text:
@@ -278,25 +285,18 @@ class IntegrityTab(QWidget):
             (QLabel("From"), self.start_edit, QLabel("to"), self.end_edit, self.detect_button,
              self.scan_button),
         ):  # fmt: skip
-            row = QHBoxLayout()
-            for widget in widgets:
-                row.addWidget(widget)
-            rows.addLayout(row)
-        sources = QGroupBox("Sources")
+            rows.addLayout(_row(widgets))
+        sources = _named(QGroupBox("Sources"), "integritySourcesBox", "Sources",
+                         "Source order, retries, timeouts, concurrency and rate limit (remote settings)")  # fmt: skip
         sources.setCheckable(True)
         sources.setChecked(False)
-        sources.setObjectName("integritySourcesBox")
         QVBoxLayout(sources).addWidget(self.sources)
         sources.toggled.connect(self.sources.setVisible)
         self.sources.setVisible(False)
-        fetch_row = QHBoxLayout()
-        for widget in (self.fetch_button, self.fetch_selected_button, self.cancel_button, self.retry_button,
-                       self.render_check, self.colour_combo):  # fmt: skip
-            fetch_row.addWidget(widget)
-        export_row = QHBoxLayout()
-        for widget in (QLabel("Show"), self.filter_combo, self.export_csv_button, self.export_json_button,
-                       self.use_button):  # fmt: skip
-            export_row.addWidget(widget)
+        fetch_row = _row((self.fetch_button, self.fetch_selected_button, self.cancel_button, self.retry_button,
+                          self.render_check, self.colour_combo))  # fmt: skip
+        export_row = _row((QLabel("Show"), self.filter_combo, self.export_csv_button, self.export_json_button,
+                           self.use_button))  # fmt: skip
         lower = QSplitter(Qt.Orientation.Vertical)
         lower.addWidget(self.table)
         lower.addWidget(self.failures_list)
