@@ -60,6 +60,7 @@ def _job(frames: Path, out: Path, cluster: str, args: argparse.Namespace) -> dic
     def progress(event: ProgressEvent) -> None:
         if event.level == "stage" and event.done == 0:
             marks.setdefault(event.name, time.perf_counter())
+            marks.setdefault(f"{event.name}.wall", time.time())  # to compare with the workers' clocks
 
     cluster_module.run_on_cluster = record  # type: ignore[assignment]
     try:
@@ -88,8 +89,8 @@ def _job(frames: Path, out: Path, cluster: str, args: argparse.Namespace) -> dic
             gaps += [b.began - a.ended for a, b in itertools.pairwise(mine)]
         row.update(
             workers=made.workers,
-            start_s=phase - made.phase_seconds,  # LocalCluster start (or connect) and submit
-            first_s=min(t.began for t in tasks) - (marks["interpolate"] + (phase - made.phase_seconds)),
+            start_s=phase - made.phase_seconds,  # LocalCluster start (or connect)
+            first_s=min(t.began for t in tasks) - marks["interpolate.wall"],  # start, submit, imports
             task_s=statistics.median(t.ended - t.began for t in tasks),
             scheduling_ms=1000 * statistics.median(gaps) if gaps else None,
             transfer_ms=1000 * statistics.median(t.received - t.ended for t in tasks),

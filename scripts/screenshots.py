@@ -159,6 +159,21 @@ def main() -> int:
     save(overlay, args.out / "shortcuts.png")
     overlay.reject()
 
+    from goesvfi.cli import main as cli  # the command line's operations appear in the history too
+
+    cli(["check", str(frames)])
+    cli(["check", str(tmp / "not-there")])
+    window.tabs.setCurrentWidget(window.history_tab)  # with the pair preview and the job above
+    wait_for(lambda: window.history.table.rowCount() >= 4, 30, "the history rows")
+    window.history_tab.table.selectRow(2)  # the job
+    save(window, args.out / "history.png")
+    window.settings.set_value("remote.doctor_timeout_s", 3)
+    window.commands.diagnostics.trigger()
+    diagnostics = visible_dialog("DiagnosticsDialog")
+    wait_for(lambda: bool(window.diagnostics.checks) and no_workers(), 60, "the diagnostics")
+    save(diagnostics, args.out / "diagnostics.png")
+    diagnostics.reject()
+
     if args.tables:
         print_tables(window)
     window.close()

@@ -24,6 +24,8 @@ CLI_NAMES: dict[str, str] = {
     "pipeline.multiplier": "--multiplier",
     "colour": "--colour",
     "pipeline.colour": "--colour",
+    "colour_table": "--colour-table",
+    "pipeline.colour_table": "--colour-table",
     "crop": "--crop",
     "frames_out": "--frames-out",
     "job_dir": "--job-dir",

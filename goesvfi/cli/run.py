@@ -42,8 +42,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--crop", metavar="X,Y,W,H", help="crop rectangle in input pixels")
     parser.add_argument(
-        "--colour", choices=("none", "native", "sanchez"), default=None,
-        help="false colour (default: pipeline.colour, none)",
+        "--colour", choices=("none", "native", "sanchez", "table"), default=None,
+        help="false colour, or 'table' for an IR colour table (default: pipeline.colour, none)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--colour-table", metavar="NAME|FILE.json", default=None,
+        help="IR colour table: ir-colour, a shipped gradient (darkred-blue, cold-tops) or a gradient "
+        "JSON file; implies --colour table (default: pipeline.colour_table, ir-colour)",
     )  # fmt: skip
     parser.add_argument(
         "--profile",
@@ -78,6 +83,7 @@ FLAG_KEYS: dict[str, str] = {
     "fps": "pipeline.fps",
     "multiplier": "pipeline.multiplier",
     "colour": "pipeline.colour",
+    "colour_table": "pipeline.colour_table",
     "on_bad_frame": "pipeline.on_bad_frame",
     "interpolator": "vfi.backend",
     "scale": "vfi.rife_scale",
@@ -114,6 +120,8 @@ def run_settings(args: argparse.Namespace) -> Any:
         given["pipeline.fps"] = positive_float("--fps", args.fps)
     if args.scale is not None:
         given["vfi.rife_scale"] = positive_float("--scale", args.scale)
+    if args.colour_table is not None and args.colour is None:
+        given["pipeline.colour"] = "table"
     return settings_with(settings, given)
 
 

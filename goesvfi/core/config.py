@@ -234,17 +234,27 @@ class VfiSettings(BaseModel):
 class PipelineSettings(BaseModel):
     """The main job (``goesvfi run``, the processing tab): what to make, checkpoints, memory, timeouts.
 
-    ``colour`` is none, native or sanchez; an IR colour table (``ir-colour``, a gradient) is a
-    ``goesvfi render`` step before the job, because the job also takes plain images, which have
-    no temperatures to map.
+    ``colour`` is none, native, sanchez or table; ``table`` colours every frame through the IR colour
+    table ``colour_table`` (``ir-colour``, a shipped gradient name or a gradient JSON path), which is
+    read only then. NetCDF frames are coloured from their brightness temperature; grey image frames
+    are first mapped back to temperature (white = ``render.ir_min_k``, black = ``render.ir_max_k``).
     """
 
     fps: float = Field(30.0, ge=0.1, le=240.0, description="Frame rate of the output video (frames/s).")
     multiplier: int = Field(
         4, ge=1, le=64, description="N: each pair of input frames becomes N output frames (N-1 made)."
     )
-    colour: Literal["none", "native", "sanchez"] = Field(
-        "none", description="Colour of the frames: none (as they are), native or Sanchez false colour."
+    colour: Literal["none", "native", "sanchez", "table"] = Field(
+        "none",
+        description="Colour of the frames: none (as they are), native or Sanchez false colour, or an "
+        "IR colour table (pipeline.colour_table).",
+    )
+    colour_table: str = Field(
+        "ir-colour",
+        min_length=1,
+        max_length=4096,
+        description="IR colour table when the colour is 'table': ir-colour, a shipped gradient name "
+        "or a gradient JSON file.",
     )
     on_bad_frame: Literal["stop", "skip"] = Field(
         "stop", description="A frame that cannot be read: stop the job, or skip it and go on."

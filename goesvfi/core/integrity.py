@@ -20,6 +20,7 @@ import os
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -188,8 +189,7 @@ def _index_folder(
             report.unreadable_files.append((prefix + name, "empty file (0 bytes)"))
             listing.empty_times.append(ts_us)
         else:
-            dot = name.rfind(".")
-            frames.append((ts_us, prefix + name, row[5], name[dot + 1 :] if dot > 0 else ""))
+            frames.append((ts_us, prefix + name, row[5]))
     if fresh or len(known) != len(rows):
         listing.changed[folder] = rows
     listing.reused += len(rows) - fresh
@@ -288,7 +288,7 @@ def _index_with_cache(
     """Walk and index ``root`` using the cache.
 
     Returns the cache (None once bypassed), the frames of the checked format: (time µs, path,
-    satellite or None, suffix), and the times of zero-byte frames.
+    satellite or None), and the times of zero-byte frames.
     """
     report.cache = "off" if store is None else "used"
     cached: dict[str, FolderIndex] = {}
@@ -314,11 +314,7 @@ def _index_with_cache(
 
 def _choose_format(listing: _Listing, report: ScanReport, ext: str | None) -> list[Frame]:
     """The frames of one format: ``ext`` when given, else the most common; the others are named."""
-    by_suffix = Counter(map(itemgetter(3), listing.frames))  # as written: "png", "PNG", "jpeg"
-    formats = {suffix: frame_format(f"frame.{suffix}") for suffix in by_suffix}
-    counts: Counter[str] = Counter()
-    for suffix, count in by_suffix.items():
-        counts[formats[suffix]] += count
+    counts = _format_counts(listing.frames)
     if ext is not None:
         chosen = frame_format("frame." + ext.strip().lstrip("."))
         if not chosen or not chosen.isalnum():
@@ -337,13 +333,27 @@ def _choose_format(listing: _Listing, report: ScanReport, ext: str | None) -> li
         return []
     report.format = chosen
     report.other_formats = {fmt: n for fmt, n in sorted(counts.items()) if fmt != chosen}
+    frames = listing.frames
     if report.other_formats or chosen not in counts:
-        kept = {suffix for suffix, fmt in formats.items() if fmt == chosen}
-        frames = [frame for frame in listing.frames if frame[3] in kept]
-    else:
-        frames = listing.frames
+        frames = [frame for frame in frames if _path_format(frame[1]) == chosen]
     report.sector = _sector_of(frames)
     return frames
+
+
+def _path_format(path: str) -> str:
+    return frame_format(path[path.rfind(os.sep) + 1 :])
+
+
+def _format_counts(frames: list[Frame]) -> dict[str, int]:
+    """Frames per format. Most folders hold one: checked with one C-level pass over the paths."""
+    if not frames:
+        return {}
+    paths = list(map(itemgetter(1), frames))
+    sample = Counter(path[path.rfind(".") :] for path in paths[:: max(1, len(paths) // 64)])
+    suffix = sample.most_common(1)[0][0]  # ".nc" as written
+    if "." in suffix and os.sep not in suffix and sum(map(str.endswith, paths, repeat(suffix))) == len(paths):
+        return {_path_format(paths[0]): len(paths)}
+    return dict(Counter(map(_path_format, paths)))
 
 
 def _sector_of(frames: list[Frame]) -> str | None:
@@ -428,7 +438,7 @@ def _classify(
         kept = frames
     else:
         kept = [frame for frame in frames if sat_filter.keeps(frame[2], frame[0])]
-        report.other_satellite = [p for t, p, sat, _ in frames if not sat_filter.keeps(sat, t)]
+        report.other_satellite = [p for t, p, sat in frames if not sat_filter.keeps(sat, t)]
     match_frames(report, kept, start, end, interval, tolerance, settings, empty_times or [])
     report.sort_lists()
 

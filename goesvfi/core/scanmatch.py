@@ -20,7 +20,7 @@ __all__ = ["MAX_SLOTS", "Frame", "match_frames"]
 
 _US = 1_000_000
 MAX_SLOTS = 5_000_000
-Frame = tuple[int, str, int | None, str]  # time (µs), path, satellite named, file suffix as written
+Frame = tuple[int, str, int | None]  # time (µs), path, the satellite the name gives
 
 
 def match_frames(
@@ -103,7 +103,7 @@ def _assign(
     first, last = grid.start, grid.start + (len(grid) - 1) * step
     slots: dict[int, str] = {}  # slot -> its first file
     extra: dict[int, list[str]] = {}  # slot -> its further files (duplicates)
-    for ts_us, path, _, _ in frames:
+    for ts_us, path, _ in frames:
         slot = anchor + ((ts_us - anchor + half) // step) * step  # the nearest slot
         if abs(ts_us - slot) > tol:
             if lead is not None and abs(ts_us - lead) <= tol:
@@ -146,7 +146,7 @@ def _match_times(
     hi = to_us(end) if end else 2**62
     slots: dict[int, str] = {}
     extra: dict[int, list[str]] = {}
-    for ts_us, path, _, _ in frames:
+    for ts_us, path, _ in frames:
         if not lo <= ts_us <= hi:
             report.out_of_range.append(path)
         elif ts_us in slots:

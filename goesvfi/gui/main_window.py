@@ -110,12 +110,13 @@ class MainWindow(QMainWindow):
         a.debug_mode.toggled.connect(self.diagnostics.set_debug)
         a.open_log_folder.triggered.connect(self.open_log_folder)
         self.history.runAgainRequested.connect(self._on_run_again)
-        self.history.watch(vm.runner.finished, vm.runner.failed, vm.runner.cancelled,
-                           vm.preview.pairReady, vm.preview.pairFailed)  # fmt: skip
+        self.history.watch(vm.runner.finished, vm.runner.failed, vm.runner.cancelled, vm.preview.pairReady,
+                           vm.preview.pairFailed, self.integrity.busyChanged)  # fmt: skip
         if a.next_gap is not None and a.previous_gap is not None:
             a.next_gap.triggered.connect(self.integrity_tab.timeline.next_gap)
             a.previous_gap.triggered.connect(self.integrity_tab.timeline.previous_gap)
         self.integrity.useForProcessing.connect(self._on_use_for_processing)
+        self.integrity.failed.connect(self.show_error)
         for index, action in enumerate(a.tabs):
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
         vm.inputChanged.connect(self._on_input_changed)

@@ -35,17 +35,21 @@ def _sanchez(settings: Settings) -> dict[str, Any]:
     return {"name": "sanchez", "status": "fail", "detail": "; ".join(health.problems)}
 
 
-def _gpu() -> dict[str, Any]:
-    """Whether a CUDA GPU is there, asked without importing torch (see ProcessingViewModel)."""
+def gpu_status() -> tuple[bool, str]:
+    """Whether RIFE could run on a CUDA GPU here, and why not.
+
+    Asked without importing torch (hundreds of MB, seconds): torch is installed and an NVIDIA
+    driver is present; torch itself decides at run time (``vfi.device`` auto).
+    """
     import importlib.util
     import shutil
 
     driver = Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
-    torch = importlib.util.find_spec("torch") is not None
-    if driver and torch:
-        return {"name": "gpu", "status": "ok", "detail": "an NVIDIA driver and PyTorch are present"}
-    reason = "no NVIDIA driver found" if not driver else "PyTorch is not installed"
-    return {"name": "gpu", "status": "warn", "detail": f"{reason}: interpolation runs on the CPU"}
+    if not driver:
+        return False, "no NVIDIA driver found: interpolation runs on the CPU"
+    if importlib.util.find_spec("torch") is None:
+        return False, "PyTorch is not installed: interpolation runs on the CPU"
+    return True, "an NVIDIA driver and PyTorch are present"
 
 
 def collect(settings: Settings, token: CancelToken | None = None) -> list[dict[str, Any]]:
@@ -60,7 +64,8 @@ def collect(settings: Settings, token: CancelToken | None = None) -> list[dict[s
     for name, state in available_backends(settings.vfi).items():
         ready = state == "ready"
         checks.append({"name": f"vfi:{name}", "status": "ok" if ready else "warn", "detail": state})
-    checks.append(_gpu())
+    present, detail = gpu_status()
+    checks.append({"name": "gpu", "status": "ok" if present else "warn", "detail": detail})
     return checks
 
 
@@ -92,7 +97,9 @@ class DiagnosticsViewModel(QObject):
         if self._worker is not None:
             return
         settings = self.settings.settings
-        worker: Worker[list[dict[str, Any]]] = Worker(lambda token, _: collect(settings, token), "diagnostics")
+        worker: Worker[list[dict[str, Any]]] = Worker(
+            lambda token, _: collect(settings, token), "diagnostics"
+        )
         worker.signals.finished.connect(self._on_finished)
         worker.signals.errored.connect(self.failed)
         worker.signals.released.connect(self._on_released)

@@ -52,10 +52,17 @@ class HistoryTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[Operation] = []
 
-    def set_rows(self, rows: list[Operation]) -> None:
+    def set_rows(self, rows: list[Operation]) -> bool:
+        """Show ``rows``; False (and no reset, so the selection stays) when nothing changed."""
+        if rows == self._rows:
+            return False
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
+        return True
+
+    def row_of(self, op_id: int) -> int:
+        return next((row for row, op in enumerate(self._rows) if op.id == op_id), -1)
 
     def operation(self, row: int) -> Operation | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -88,6 +95,7 @@ def run_parameters(request: Any) -> dict[str, Any]:
         "pipeline.fps": request.fps,
         "pipeline.multiplier": request.multiplier,
         "pipeline.colour": request.colour,
+        "pipeline.colour_table": request.colour_table,
         "pipeline.on_bad_frame": request.on_bad_frame,
     }
     for section in ("vfi", "encode", "render"):
@@ -103,8 +111,8 @@ def run_parameters(request: Any) -> dict[str, Any]:
 
 
 _CLI_KEYS = {"fps": "pipeline.fps", "multiplier": "pipeline.multiplier", "interpolator": "vfi.backend",
-             "colour": "pipeline.colour", "crf": "encode.crf", "preset": "encode.preset",
-             "encoder": "encode.encoder"}  # fmt: skip
+             "colour": "pipeline.colour", "colour_table": "pipeline.colour_table", "crf": "encode.crf",
+             "preset": "encode.preset", "encoder": "encode.encoder"}  # fmt: skip
 
 
 def apply_run_parameters(processing: Any, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -200,10 +208,11 @@ class HistoryViewModel(QObject):
             self._poll.stop()  # one message, not one every poll
             self.failed.emit(error_fields(exc))
             return
-        self.table.set_rows(rows)
-        self._metrics = [s.to_json() for s in stats]
-        self.rowsChanged.emit()
-        self.metricsChanged.emit(self.metrics)
+        metrics = [s.to_json() for s in stats]
+        if self.table.set_rows(rows) or metrics != self._metrics:
+            self._metrics = metrics
+            self.rowsChanged.emit()
+            self.metricsChanged.emit(self.metrics)
 
     def chart_points(self) -> list[tuple[str, float, float, str]]:
         """(kind, start epoch seconds, duration s, status) of the finished rows shown, oldest first."""
@@ -230,6 +239,15 @@ class HistoryViewModel(QObject):
 
     def operation(self, row: int) -> Operation | None:
         return self.table.operation(row)
+
+    def row_key(self, row: int) -> tuple[int, str] | None:
+        """(id, status) of the row's operation: what the details depend on."""
+        op = self.table.operation(row)
+        return None if op is None else (op.id, op.status)
+
+    def row_of(self, op_id: int) -> int:
+        """The row showing operation ``op_id``, or -1."""
+        return self.table.row_of(op_id)
 
     def details(self, row: int) -> dict[str, Any] | None:
         """Parameters, results, error and the log lines (by correlation id) of the row's operation."""

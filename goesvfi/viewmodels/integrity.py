@@ -86,18 +86,21 @@ def summary_of(slots: list[Slot], interval: timedelta) -> dict[str, Any]:
     }
 
 
-def _slots_from(report: ScanReport, fetched: dict[datetime, str]) -> list[Slot]:
+def _slots_from(report: ScanReport, fetched: dict[str, str]) -> list[Slot]:
+    """The report's slots; a slot whose file this app fetched (``fetched``: path -> source) is
+    ``fetched``."""
     found = report.found
     slots = []
     for moment in report.expected:
         paths = tuple(str(p) for p in found.get(moment, []))
+        source = next((fetched[p] for p in paths if p in fetched), "")
         if not paths:
             status = SLOT_MISSING
-        elif moment in fetched:
+        elif source:
             status = SLOT_FETCHED
         else:
             status = SLOT_DUPLICATE if len(paths) > 1 else SLOT_FOUND
-        slots.append(Slot(moment, status, paths, fetched.get(moment, "local" if paths else "")))
+        slots.append(Slot(moment, status, paths, source or ("local" if paths else "")))
     return slots
 
 
@@ -118,6 +121,7 @@ class IntegrityViewModel(QObject):
     failuresChanged = pyqtSignal(list)  # ["2025-06-01T12:05Z: message", ...]
     failed = pyqtSignal(object)  # a structured error (core fields)
     statusChanged = pyqtSignal(str)
+    liveChanged = pyqtSignal(bool)
     useForProcessing = pyqtSignal(str)  # the folder, for the processing view-model's set_input
 
     def __init__(self, settings: SettingsModel, parent: QObject | None = None) -> None:
@@ -134,7 +138,8 @@ class IntegrityViewModel(QObject):
         self.report: ScanReport | None = None
         self.summary: dict[str, Any] = {}
         self.failures: dict[datetime, str] = {}
-        self._fetched: dict[datetime, str] = {}  # slot time -> source, for the slots this app filled
+        self._fetched: dict[str, str] = {}  # path -> source, for the files this app fetched
+        self.live = False
         self._index: dict[datetime, int] = {}
         self.worker: Worker[Any] | None = None
         self.last_fetch: dict[str, Any] | None = None
@@ -286,12 +291,13 @@ class IntegrityViewModel(QObject):
         return True
 
     def _on_item(self, item: ItemResult) -> None:
+        if item.path is not None and item.status == "downloaded":
+            self._fetched[str(item.path)] = item.source or "remote"
         index = self._index.get(item.wanted.time)
-        if index is None:
+        if index is None:  # live mode: a new scan past the range; the scan after the poll shows it
             return
         slot = self.slots[index]
         if item.path is not None and item.status in ("downloaded", "skipped_existing"):
-            self._fetched[slot.time] = item.source or "local"
             slot = replace(slot, status=SLOT_FETCHED, paths=(str(item.path),), source=item.source or "")
         elif item.status in ("failed", "absent"):
             self.failures[slot.time] = item.message
@@ -327,6 +333,9 @@ class IntegrityViewModel(QObject):
     def _finish(self, then: Any, value: Any) -> None:
         self.worker = None
         self.busyChanged.emit(False)
+        if self.live:
+            self.live = False
+            self.liveChanged.emit(False)
         if self.slots:
             self._summarise()
         then(value)
@@ -335,12 +344,59 @@ class IntegrityViewModel(QObject):
         if isinstance(event, ItemResult):
             self._on_item(event)
             return
+        if isinstance(event, ScanReport):  # live mode: the folder after a poll
+            self._on_scanned(event)
+            return
         if not isinstance(event, ProgressEvent) or event.name != "fetch":
             return
         self.fetchProgress.emit({
             "done": event.done, "total": event.total, "fraction": event.fraction,
             "speed_bps": event.extra.get("speed_bps", 0.0), "eta_s": event.eta_s, "current": event.message,
         })  # fmt: skip
+
+    def set_live(self, on: bool) -> bool:
+        """Keep the folder up to date as new scans are published (the core's follow mode), scanning
+        it after each poll; ``set_live(False)`` stops it. Satellite, product and band default to
+        what the folder's file names say."""
+        if not on:
+            if self.live:
+                self.cancel()
+            return True
+        if self.busy or self.folder is None:
+            return False
+        import asyncio
+
+        from goesvfi.core.integrity import scan_folder
+        from goesvfi.core.remote.build import build_fetch_request
+        from goesvfi.core.remote.follow import follow
+        from goesvfi.core.remote.job import FetchResult
+
+        folder, settings = self.folder, self.settings.settings
+        satellite = None if self.satellite == AUTO else self.satellite
+        product = None if self.product == AUTO else self.product
+        band = None if self.band == AUTO else int(self.band)
+
+        def job(token: CancelToken, progress: Any) -> int:
+            request = build_fetch_request(settings.remote, fill=folder, satellite=satellite, product=product,
+                                          band=band, cancel=token)  # fmt: skip
+            # the folder's satellite, product and band; times and tolerance as for any follow
+            request = replace(request, times=(), start=None, end=None, tolerance=None)
+
+            def on_cycle(result: FetchResult) -> None:
+                for item in result.items:
+                    progress(item)
+                progress(scan_folder(folder, satellite=satellite, settings=settings.scan, cancel=token))
+
+            return asyncio.run(follow(request, on_cycle=on_cycle, progress=progress, cancel=token))
+
+        self.live = True
+        self.statusChanged.emit(f"Live: keeping {folder} up to date…")
+        self._start(Worker(job, name="integrity-live"), lambda polls: self._on_live_stopped(polls))
+        self.liveChanged.emit(True)
+        return True
+
+    def _on_live_stopped(self, polls: int) -> None:
+        self.statusChanged.emit(f"Live stopped after {polls} poll(s)")
 
     def cancel(self) -> None:
         if self.worker is not None:

@@ -99,7 +99,8 @@ class PreviewModel(QObject):
         first, second = self._paths[index], self._paths[index + 1]
 
         params = {"first": str(first), "second": str(second), "crop": crop.text if crop else None,
-                  "multiplier": settings.pipeline.multiplier, "interpolator": settings.vfi.backend}  # fmt: skip
+                  "multiplier": settings.pipeline.multiplier,
+                  "interpolator": settings.vfi.backend}  # fmt: skip
 
         def make(token: CancelToken, progress: Any) -> Any:
             from goesvfi.core.history import record

@@ -24,7 +24,7 @@ from goesvfi.viewmodels.settings import SettingsModel
 from goesvfi.viewmodels.workers import Worker, error_fields, start_worker
 
 log = logging.getLogger(__name__)
-COLOURS = ("none", "native", "sanchez")
+COLOUR_LABELS = {"none": "None", "native": "Native false colour", "sanchez": "Sanchez"}
 JOB_SECTIONS = ("pipeline", "vfi", "encode", "render")
 MEMORY_POLL_MS = 2000
 MEMORY_WARN_FRACTION = 0.10
@@ -176,7 +176,7 @@ class ProcessingViewModel(QObject):
         if not 0 <= index < len(self._frames):
             return None
         try:
-            return frame_size(self._frames[index], str(self.value("pipeline.colour")), self.settings.settings)
+            return frame_size(self._frames[index], self.colour_choice, self.settings.settings)
         except (GoesVfiError, OSError, ValueError):
             return None
 
@@ -231,15 +231,51 @@ class ProcessingViewModel(QObject):
                 for name in INTERPOLATORS]  # fmt: skip
 
     def colours(self) -> list[tuple[str, str | None]]:
-        """Each colour with None when available, else the reason (Sanchez needs its binary)."""
+        """Each colour choice with None when available, else the reason (Sanchez needs its binary).
+
+        A choice is what frames are rendered with: none, native, sanchez, then the core's IR colour
+        tables (and the user's own gradient file when the settings name one).
+        """
         from goesvfi.core.colour.sanchez import find_sanchez
+        from goesvfi.core.pipeline.colour import colour_tables
 
         reason = None
         try:
             find_sanchez(self.settings.settings.render.sanchez_path)
         except GoesVfiError as exc:
             reason = str(exc)
-        return [("none", None), ("native", None), ("sanchez", reason)]
+        tables = colour_tables()
+        own = self.settings.settings.pipeline.colour_table
+        if own not in tables:
+            tables.append(own)
+        return [("none", None), ("native", None), ("sanchez", reason), *((table, None) for table in tables)]
+
+    @staticmethod
+    def colour_label(choice: str) -> str:
+        """The words for a colour choice: "Native false colour", "IR colour table: ir-colour"."""
+        if choice in COLOUR_LABELS:
+            return COLOUR_LABELS[choice]
+        return f"IR colour table: {Path(choice).name if choice.lower().endswith('.json') else choice}"
+
+    @property
+    def colour_choice(self) -> str:
+        """The current choice: none, native, sanchez, or the IR colour table's name or path."""
+        from goesvfi.core.pipeline.colour import frame_colour
+
+        pipeline = self.settings.settings.pipeline
+        return frame_colour(pipeline.colour, pipeline.colour_table)
+
+    def set_colour(self, choice: str) -> dict[str, Any] | None:
+        """Choose a colour (a :meth:`colours` choice); the structured error when refused."""
+        if choice in COLOUR_LABELS:
+            values: dict[str, Any] = {"pipeline.colour": choice}
+        else:
+            values = {"pipeline.colour": "table", "pipeline.colour_table": choice}
+        try:
+            self.settings.set_values(values)
+        except GoesVfiError as exc:
+            return error_fields(exc)
+        return None
 
     def gpu_available(self) -> bool:
         """Whether RIFE could run on a CUDA GPU here (fp16 applies only there).
@@ -247,12 +283,9 @@ class ProcessingViewModel(QObject):
         Asked without importing torch (hundreds of MB, seconds): torch is installed and an NVIDIA
         driver is present; torch itself decides at run time (``vfi.device`` auto).
         """
-        import importlib.util
-        import shutil
+        from goesvfi.viewmodels.diagnostics import gpu_status
 
-        if importlib.util.find_spec("torch") is None:
-            return False
-        return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+        return gpu_status()[0]
 
     # -- run, queue, resume -----------------------------------------------------------------
 

@@ -39,6 +39,7 @@ class Archive:
     gets: Counter[str]  # object path -> GET requests
     files: dict[str, bytes]  # canonical file name -> bytes, slot order
     names: dict[str, str]  # object file name -> canonical file name
+    recent: dict[str, bytes]  # canonical name -> bytes of three scans in the last hour (live mode)
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,14 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
         objects[key] = data
         files[canonical_name(19, "CONUS", 13, start, "nc")] = data
         names[key.rsplit("/", 1)[-1]] = canonical_name(19, "CONUS", 13, start, "nc")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    recent_start = now.replace(minute=now.minute - now.minute % 5) - timedelta(minutes=14, seconds=-17)
+    recent = {}
+    for k in range(3):
+        start = recent_start + timedelta(minutes=5 * k)
+        data = netcdf_bytes(tmp, 100 + k)
+        objects[abi_key(19, "ABI-L1b-RadC", 13, start)] = data
+        recent[canonical_name(19, "CONUS", 13, start, "nc")] = data
     moto = start_moto()
     loop = LoopThread()
     try:
@@ -66,7 +75,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
             return await forward(request)
 
         proxy.handle = counting  # type: ignore[method-assign]
-        yield Archive(loop.serve(proxy.app()), proxy, gets, files, names)
+        yield Archive(loop.serve(proxy.app()), proxy, gets, files, names, recent)
     finally:
         loop.stop()
         moto.stop()
@@ -141,6 +150,46 @@ def test_view_model_scan_and_fetch_without_widgets(qtbot: Any, folder: Path, arc
     assert sorted(archive.gets.values()) == [1] * len(MISSING)
 
 
+def test_disk_space_checked_before_any_download(
+    qtbot: Any, folder: Path, archive: Archive, settings: SettingsModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=1_000_000))
+    vm = IntegrityViewModel(settings)
+    _scan(qtbot, vm, folder)
+    with qtbot.waitSignal(vm.failed, timeout=TIMEOUT_MS) as blocker:
+        assert vm.fetch_missing()
+    qtbot.waitUntil(lambda: not vm.busy)
+    assert "MB free but this fetch needs" in blocker.args[0]["message"]
+    assert sum(archive.gets.values()) == 0
+    assert [s.status for s in vm.slots].count("missing") == len(MISSING)
+
+
+def test_exports_are_the_core_reports(
+    qtbot: Any, folder: Path, settings: SettingsModel, tmp_path: Path
+) -> None:
+    vm = IntegrityViewModel(settings)
+    assert vm.export_json(tmp_path / "r.json") == {
+        "message": "nothing to export yet",
+        "hint": "scan a folder first",
+    }
+    _scan(qtbot, vm, folder)
+    assert vm.export_json(tmp_path / "r.json") is None
+    assert vm.export_csv(tmp_path / "r.csv") is None
+    cli = _check_json(folder)
+    exported = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert exported["missing"] == cli["missing"]
+    assert exported["duplicates"] == cli["duplicates"]
+    rows = (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "timestamp,status,path"
+    assert len(rows) == 1 + COUNT
+    error = vm.export_csv(tmp_path / "no" / "r.csv")
+    assert error is not None
+    assert error["setting"] == "csv"
+
+
 def test_cancel_then_fetch_again_fetches_nothing_twice(qtbot: Any, folder: Path, archive: Archive,
                                                        settings: SettingsModel) -> None:  # fmt: skip
     archive.proxy.plan.latency_s = 0.1  # so the cancel lands while frames are still to come
@@ -176,6 +225,27 @@ def test_cancel_then_fetch_again_fetches_nothing_twice(qtbot: Any, folder: Path,
     assert sum(by_name.values()) <= len(MISSING) + 1  # at most the one in flight at the cancel
     duplicate = canonical_name(19, "CONUS", 13, T0 + timedelta(minutes=40, seconds=20), "nc")
     assert sorted(p.name for p in folder.iterdir()) == sorted([*archive.files, duplicate])  # no temp files
+
+
+def test_live_mode_fills_the_folder_as_scans_are_published(
+    qtbot: Any, archive: Archive, settings: SettingsModel, tmp_path: Path
+) -> None:
+    names = list(archive.recent)
+    (tmp_path / names[0]).write_bytes(archive.recent[names[0]])  # the folder has the oldest scan
+    vm = IntegrityViewModel(settings)
+    vm.set_folder(tmp_path)
+    with qtbot.waitSignal(vm.slotsChanged, timeout=TIMEOUT_MS):  # the scan after the first poll
+        assert vm.set_live(True)
+    assert vm.live
+    assert vm.busy
+    with qtbot.waitSignal(vm.liveChanged, timeout=TIMEOUT_MS) as stopped:
+        vm.set_live(False)
+    assert stopped.args == [False]
+    qtbot.waitUntil(lambda: not vm.busy)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    for name in names:
+        assert (tmp_path / name).read_bytes() == archive.recent[name]
+    assert [s.status for s in vm.slots] == ["found", "fetched", "fetched"]
 
 
 # -- the tab -------------------------------------------------------------------------------------------
@@ -304,3 +374,37 @@ def test_timeline_click_and_keyboard_select_the_right_slots(qtbot: Any, window: 
         window.commands.tabs[2].trigger()
     assert window.tabs.currentWidget() is tab
     QApplication.processEvents()
+
+
+def test_timeline_zooms_from_minutes_to_weeks_and_pans(qtbot: Any) -> None:
+    from PyQt6.QtCore import QPoint, QPointF
+    from PyQt6.QtGui import QWheelEvent
+
+    from goesvfi.gui.widgets.gap_timeline import MAX_SPAN_S, MIN_SPAN_S, GapTimeline
+
+    timeline = GapTimeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(1000, 48)
+    times = [T0.timestamp() + 300 * k for k in range(20_000)]  # ten weeks of 5-minute slots
+    timeline.set_slots(times, ["found"] * len(times), 300)
+
+    def wheel(notches: int) -> None:
+        event = QWheelEvent(QPointF(500, 24), QPointF(500, 24), QPoint(), QPoint(0, 120 * notches),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                            Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+        QApplication.sendEvent(timeline, event)
+
+    middle = timeline.time_at(500)
+    for _ in range(60):
+        wheel(1)
+    assert timeline.span_s == pytest.approx(MIN_SPAN_S)
+    assert timeline.time_at(500) == pytest.approx(middle)  # zoomed around the pointer
+    start = timeline.view_start
+    qtbot.mousePress(timeline, Qt.MouseButton.LeftButton, pos=QPoint(600, 24))
+    qtbot.mouseMove(timeline, QPoint(400, 24))
+    qtbot.mouseRelease(timeline, Qt.MouseButton.LeftButton, pos=QPoint(400, 24))
+    assert timeline.view_start == pytest.approx(start + MIN_SPAN_S / 5)  # dragged left: later times
+    assert timeline.selected == -1  # a drag is not a click
+    for _ in range(80):
+        wheel(-1)
+    assert timeline.span_s == pytest.approx(MAX_SPAN_S)

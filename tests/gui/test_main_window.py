@@ -75,6 +75,8 @@ def test_tabs_and_stable_names(window: MainWindow) -> None:
     assert [window.tabs.widget(i).objectName() for i in range(window.tabs.count())] == [
         "processingTab",
         "ffmpegTab",
+        "integrityTab",
+        "historyTab",
     ]  # fmt: skip; no empty placeholder tabs
     for name in NAMES:
         widget = window.findChild(QWidget, name)

@@ -41,7 +41,7 @@ def test_field_specs_carry_bounds_and_descriptions() -> None:
     fps = specs["pipeline.fps"]
     assert (fps.kind, fps.minimum, fps.maximum) == ("float", 0.1, 240.0)
     assert "frame rate" in fps.description.lower()
-    assert specs["pipeline.colour"].choices == ("none", "native", "sanchez")
+    assert specs["pipeline.colour"].choices == ("none", "native", "sanchez", "table")
 
 
 def _vm(qtbot: Any) -> ProcessingViewModel:

@@ -47,10 +47,13 @@ class TaskCounter(distributed.diagnostics.plugin.SchedulerPlugin):  # type: igno
 
     def __init__(self) -> None:
         self.started: list[str] = []
+        self.workers: list[str] = []  # the worker each start went to
+        self.scheduler: Any = None  # set by the fixture (add_plugin does not call start)
 
     def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
         if finish == "processing" and str(key).startswith("goesvfi-segment-"):
             self.started.append(str(key))
+            self.workers.append(self.scheduler.tasks[key].processing_on.address)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +62,7 @@ def cluster() -> Any:
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     )
     counter = TaskCounter()
+    counter.scheduler = local.scheduler
     local.scheduler.add_plugin(counter)
     client = distributed.Client(local)
     try:
@@ -279,3 +283,81 @@ def test_render_batch_on_the_cluster_writes_the_same_pngs(cluster: Any, tmp_path
     assert sorted(seen) == sorted([*files, broken])
     assert _png_hashes(tmp_path / "there") == _png_hashes(tmp_path / "here")
     assert not list((tmp_path / "there").glob(".*"))  # no temporary files left
+
+
+def test_workers_keep_the_interpolator_between_segments(
+    cluster: Any, frames_dir: Path, tmp_path: Path
+) -> None:
+    local, client, counter = cluster
+    counter.started.clear()
+    run_pipeline(_request(frames_dir, tmp_path, local.scheduler_address))
+    assert len(counter.started) == SEGMENTS
+    # interpolators a worker keeps loaded for its next task, per options: one per pair worker
+    # thread (at most 2 here), not one per segment
+    pools = client.run(
+        lambda: {
+            k: len(v) for k, v in __import__("goesvfi.core.pipeline.cluster", fromlist=["_"])._POOL.items()
+        }
+    )
+    kept = [count for pool in pools.values() for count in pool.values()]
+    assert kept, "the workers keep no interpolator between tasks"
+    assert max(kept) <= 2 < SEGMENTS
+
+
+def test_cancel_through_the_control_file_stops_the_tasks_and_keeps_the_segments(
+    cluster: Any, frames_dir: Path, tmp_path: Path
+) -> None:
+    from goesvfi.core.jobs.control import CancelledByUser, ControlFile
+
+    local, _client, _counter = cluster
+
+    def progress(event: ProgressEvent) -> None:
+        if event.level == "job" and event.name == "segments":
+            ControlFile.request(tmp_path / "job", "cancel")
+
+    with pytest.raises(CancelledByUser):
+        run_pipeline(_request(frames_dir, tmp_path, local.scheduler_address), progress=progress)
+    state = JobFolder(tmp_path / "job").read_state()
+    assert state.status == "interrupted"
+    assert 1 <= len(state.done_segments) < SEGMENTS
+    assert not (tmp_path / "out.mp4").exists()
+    wait_until(
+        lambda: not any(str(k).startswith("goesvfi-segment-") for k in local.scheduler.tasks),
+        timeout=60,
+        message="the cancelled job's tasks stayed on the scheduler",
+    )
+
+
+def test_rife_segments_go_to_the_gpu_workers(cluster: Any, frames_dir: Path, tmp_path: Path) -> None:
+    """Workers started with ``--resources GPU=1`` take every RIFE task (here on the CPU)."""
+    from goesvfi.core.vfi import best_available
+
+    if best_available(Settings().vfi.models_dir, Settings().vfi.rife_model) != "rife":
+        pytest.skip("the RIFE weights are not installed")
+    local, client, counter = cluster
+    before = set(client.scheduler_info()["workers"])
+    gpu = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", local.scheduler_address,
+         "--nthreads", "1", "--no-nanny", "--resources", "GPU=1", "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: len(client.scheduler_info()["workers"]) == len(before) + 1, timeout=120)
+        (address,) = set(client.scheduler_info()["workers"]) - before
+        counter.started.clear()
+        counter.workers.clear()
+        settings = settings_with(
+            Settings(),
+            {**JOB, "vfi.backend": "rife", "vfi.device": "cpu", "pipeline.cluster": local.scheduler_address},
+        )
+        request = build_pipeline_request(
+            settings, input_dir=frames_dir, output=tmp_path / "out.mp4", job_dir=tmp_path / "job"
+        )
+        result = run_pipeline(request)
+        assert result.output_frames == (FRAMES - 1) * 2 + 1
+        assert len(counter.workers) == SEGMENTS
+        assert set(counter.workers) == {address}
+    finally:
+        gpu.terminate()
+        gpu.wait(timeout=60)
+    wait_until(lambda: set(client.scheduler_info()["workers"]) == before, timeout=60)

@@ -54,7 +54,7 @@ def test_settings_with_lays_values_over_and_leaves_the_original() -> None:
     [
         ({"pipeline.fps": 0}, "pipeline.fps", "greater than or equal to 0.1"),
         ({"pipeline.multiplier": 65}, "pipeline.multiplier", "less than or equal to 64"),
-        ({"pipeline.colour": "ir-colour"}, "pipeline.colour", "'none', 'native' or 'sanchez'"),
+        ({"pipeline.colour": "ir-colour"}, "pipeline.colour", "'none', 'native', 'sanchez' or 'table'"),
         ({"encode.encoder": "mpeg4"}, "encode.encoder", "encoder 'mpeg4' is unknown"),
         ({"encode.bufsize_k": 300}, "encode.bufsize_k", "bufsize is set without a bitrate cap"),
         ({"vfi.flow_preset": "slow"}, "vfi.flow_preset", "'ultrafast', 'fast' or 'medium'"),
@@ -120,6 +120,10 @@ def test_every_job_value_comes_from_the_settings(tmp_path: Path) -> None:
         ({}, None, None, "output"),
         ({}, Path("o.avi"), None, "output"),
         ({"vfi.backend": "magic"}, Path("o.mp4"), None, "vfi.backend"),
+        ({"pipeline.colour": "table", "pipeline.colour_table": "rainbow"}, Path("o.mp4"), None,
+         "pipeline.colour_table"),
+        ({"pipeline.colour": "table", "pipeline.colour_table": "/no/such.json"}, Path("o.mp4"), None,
+         "pipeline.colour_table"),
     ],
 )
 def test_request_errors_are_structured_and_free_of_flags(
@@ -152,6 +156,20 @@ def test_identity_holds_every_vfi_setting_that_changes_frames(tmp_path: Path) ->
     # speed only: a resume with other threads or another copy of the same model still matches
     assert identity("rife", threads=2, models_dir=tmp_path) == rife
     assert identity("flow", rife_scale=0.5) == identity("flow")
+
+
+def test_the_colour_table_reaches_the_request_and_its_identity(tmp_path: Path) -> None:
+    def request(**pipeline: Any) -> Any:
+        settings = settings_with(Settings(), {f"pipeline.{k}": v for k, v in pipeline.items()})
+        return build_pipeline_request(settings, input_dir=tmp_path, output=tmp_path / "o.mp4")
+
+    table = request(colour="table", colour_table="darkred-blue")
+    assert (table.colour, table.colour_table, table.frame_colour) == ("table", "darkred-blue", "darkred-blue")
+    assert table.identity()["colour_table"] == {"name": "darkred-blue"}
+    assert table.identity() != request(colour="table").identity()  # ir-colour, the default table
+    # other colours keep the identity they had before tables existed (their jobs still resume)
+    assert "colour_table" not in request(colour="native", colour_table="darkred-blue").identity()
+    assert request(colour="native").frame_colour == "native"
 
 
 # --- the interpolator's constructor -----------------------------------------------------------

@@ -107,6 +107,7 @@ NEW_VALUES: dict[str, Any] = {
     "pipeline.fps": 24.0,
     "pipeline.multiplier": 3,
     "pipeline.colour": "native",
+    "pipeline.colour_table": "darkred-blue",
     "pipeline.on_bad_frame": "skip",
     "pipeline.segment_frames": 2,
     "pipeline.memory_fraction": 0.3,
@@ -142,6 +143,7 @@ BASE: dict[str, dict[str, Any]] = {
     "encode.bufsize_k": {"encode.bitrate_k": 4000},
     "encode.encoder": {"encode.preset": "ultrafast"},
     "pipeline.cluster_shared_dir": {"pipeline.cluster": "local:1"},
+    "pipeline.colour_table": {"pipeline.colour": "table"},  # the table is read only for colour 'table'
 }
 BASE_ALL = {"encode.preset": "ultrafast"}  # fast runs; 'encode.preset' itself changes it
 

@@ -91,16 +91,16 @@ def has_gpu_workers(client: Any) -> bool:
     return any(worker.get("resources", {}).get("GPU", 0) > 0 for worker in workers)
 
 
-def wait_each(futures: Sequence[Any], cancel: CancelToken | None = None) -> Iterator[Any]:
-    """The futures as they finish (any order), honouring ``cancel`` meanwhile; the unfinished
-    ones are cancelled when the caller stops early or raises."""
+def wait_each(futures: Sequence[Any], between: Callable[[], None] | None = None) -> Iterator[Any]:
+    """The futures as they finish (any order), calling ``between()`` meanwhile (it raises to stop,
+    or blocks to pause); the unfinished ones are cancelled when the caller stops early or raises."""
     from distributed import wait
 
     pending = set(futures)
     try:
         while pending:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
+            if between is not None:
+                between()
             try:
                 done, pending = wait(  # type: ignore[no-untyped-call]
                     pending, timeout=POLL_S, return_when="FIRST_COMPLETED"
@@ -125,7 +125,7 @@ def map_on_cluster(
     with connect(address) as client:
         futures = [client.submit(function, item, pure=False) for item in items]
         index = {future.key: i for i, future in enumerate(futures)}
-        for future in wait_each(futures, cancel):
+        for future in wait_each(futures, cancel.raise_if_cancelled if cancel is not None else None):
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - handed to the caller, which decides

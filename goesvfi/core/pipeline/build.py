@@ -30,7 +30,7 @@ def build_pipeline_request(
 ) -> PipelineRequest:
     """The job the settings describe, for the frames in ``input_dir``; checked.
 
-    Every job value comes from ``settings``: ``pipeline.*`` (fps, multiplier, colour, bad-frame
+    Every job value comes from ``settings``: ``pipeline.*`` (fps, multiplier, colour and table, bad-frame
     policy, segments, memory, timeouts, resize), ``vfi.*`` (the backend and all its options),
     ``encode.*`` and ``render.*``. Raises a :class:`goesvfi.core.errors.UserInputError` whose
     ``setting`` names the request field or settings key at fault.
@@ -44,6 +44,7 @@ def build_pipeline_request(
         interpolator=settings.vfi.backend,
         crop=Crop.parse(crop) if isinstance(crop, str) else crop,
         colour=pipeline.colour,
+        colour_table=pipeline.colour_table,
         encode=settings.encode,
         frames_out=frames_out,
         job_dir=job_dir,

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from goesvfi.core.atomic import atomic_path, write_bytes_atomic
 from goesvfi.core.jobs.checkpoint import JobFolder, JobState
 from goesvfi.core.jobs.cluster import connect, has_gpu_workers, wait_each, worker_count
-from goesvfi.core.jobs.control import CancelToken
+from goesvfi.core.jobs.control import CancelToken, ControlFile
 from goesvfi.core.pipeline.frames import FrameInfo
 from goesvfi.core.pipeline.pairs import PairInterpolation
 from goesvfi.core.pipeline.plan import PipelineRequest, Segment, SegmentPlan
@@ -50,6 +50,7 @@ class SegmentRun(Protocol):
     job: JobFolder
     reporter: JobReporter
     cancel: CancelToken
+    control: ControlFile
 
     def pair_workers(self, backend: str) -> int: ...
 
@@ -242,7 +243,15 @@ def _task(run: SegmentRun, segment: Segment, backend: str, options: dict[str, An
 def _collect(futures: list[Any], run: SegmentRun, timings: ClusterTimings) -> None:
     """Record the segments as their tasks finish; a task's error is raised here, as locally."""
     multiplier = run.plan.multiplier
-    for future in wait_each(futures, run.cancel):
+
+    def between() -> None:  # cancel and pause, also through the job's control file
+        run.control.checkpoint(
+            run.cancel,
+            on_pause=lambda: run.reporter.save("paused", "paused through the job's control file"),
+            on_resume=lambda: run.reporter.save("running", ""),
+        )
+
+    for future in wait_each(futures, between):
         outcome: SegmentOutcome = future.result()
         received = time.time()
         _store(run.job, outcome)

@@ -34,7 +34,7 @@ def make_source(frames: list[FrameInfo], request: PipelineRequest) -> FrameSourc
     return FrameSource(
         frames,
         crop=request.crop,
-        colour=request.colour,
+        colour=request.frame_colour,
         resize=request.resize,
         timeout_s=request.io_timeout_s,
         render=request.render,

@@ -10,12 +10,12 @@ from typing import Any, Literal
 
 from goesvfi.core.config import RenderSettings, VfiSettings
 from goesvfi.core.encode.settings import EncodeSettings
+from goesvfi.core.pipeline.colour import COLOURS, check_colour_table, frame_colour, table_identity
 from goesvfi.core.pipeline.errors import PipelineInputError
 from goesvfi.core.pipeline.frames import Crop, OnBadFrame
 from goesvfi.core.writable import check_output_file, check_writable_folder
 
-Colour = Literal["none", "native", "sanchez"]
-COLOURS: tuple[Colour, ...] = ("none", "native", "sanchez")
+Colour = Literal["none", "native", "sanchez", "table"]
 INTERPOLATORS = ("auto", "rife", "flow", "ncnn", "ffmpeg")
 
 
@@ -45,6 +45,7 @@ class PipelineRequest:
     interpolator: str = "auto"
     crop: Crop | None = None
     colour: Colour = "none"
+    colour_table: str = "ir-colour"  # the IR colour table when ``colour`` is "table"
     encode: EncodeSettings = field(default_factory=EncodeSettings)
     frames_out: Path | None = None
     job_dir: Path | None = None
@@ -90,6 +91,8 @@ class PipelineRequest:
             raise PipelineInputError(
                 "unknown colour", setting="colour", value=self.colour, hint=f"use one of {', '.join(COLOURS)}"
             )
+        if self.colour == "table":
+            check_colour_table(self.colour_table)
         if self.interpolator not in INTERPOLATORS:
             raise PipelineInputError(
                 "unknown interpolator", setting="vfi.backend", value=self.interpolator,
@@ -105,6 +108,11 @@ class PipelineRequest:
         if self.job_dir is not None:
             check_writable_folder(self.job_dir, setting="job_dir")
 
+    @property
+    def frame_colour(self) -> str:
+        """What frames are rendered with: the colour, or the table's name or path for ``table``."""
+        return frame_colour(self.colour, self.colour_table)
+
     def vfi_identity(self, backend: str) -> dict[str, Any] | None:
         """The ``vfi`` settings that decide the made frames for ``backend`` (``auto``: rife and flow)."""
         if self.multiplier == 1:
@@ -119,7 +127,7 @@ class PipelineRequest:
 
     def identity(self) -> dict[str, Any]:
         """Settings that decide the output frames; a resume must match them exactly."""
-        return {
+        identity: dict[str, Any] = {
             "fps": self.fps,
             "multiplier": self.multiplier,
             "interpolator": self.interpolator,
@@ -133,6 +141,9 @@ class PipelineRequest:
             "resize": self.resize,
             "render": self.render.model_dump(mode="json") if self.colour != "none" else None,
         }
+        if self.colour == "table":  # only then, so jobs of the other colours keep their identity
+            identity["colour_table"] = table_identity(self.colour_table)
+        return identity
 
 
 @dataclass(frozen=True)

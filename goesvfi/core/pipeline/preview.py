@@ -48,7 +48,11 @@ def folder_frames(folder: Path) -> FolderFrames:
 
 
 def load_frame(path: Path, colour: str, settings: Settings, crop: Crop | None = None) -> np.ndarray:
-    """Frame ``path`` as the job will see it: decoded or rendered, coloured, cropped."""
+    """Frame ``path`` as the job will see it: decoded or rendered, coloured, cropped.
+
+    ``colour`` is the frame colour (:func:`settings_colour`): none, native, sanchez, or an IR
+    colour table's name or gradient path.
+    """
     if colour == "none" and path.suffix.lower() not in NETCDF_SUFFIXES:
         frame = decode_image(path, read_bytes(path, settings.pipeline.io_timeout_s))
     else:
@@ -57,6 +61,13 @@ def load_frame(path: Path, colour: str, settings: Settings, crop: Crop | None = 
         crop.check(frame.shape[1], frame.shape[0], needs_even=False)
         frame = crop.apply(frame)
     return np.ascontiguousarray(frame)
+
+
+def settings_colour(settings: Settings) -> str:
+    """The frame colour the settings ask for (``pipeline.colour``, or ``pipeline.colour_table``)."""
+    from goesvfi.core.pipeline.colour import frame_colour
+
+    return frame_colour(settings.pipeline.colour, settings.pipeline.colour_table)
 
 
 def shrink(frame: np.ndarray, max_side: int) -> np.ndarray:
@@ -92,7 +103,7 @@ def interpolate_pair(
     from goesvfi.core.pipeline.runner import resolve_interpolator
     from goesvfi.core.vfi import create_from_settings
 
-    colour = settings.pipeline.colour
+    colour = settings_colour(settings)
     frame0 = shrink(load_frame(first, colour, settings, crop), max_side)
     if cancel is not None:
         cancel.raise_if_cancelled()

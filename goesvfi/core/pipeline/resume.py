@@ -40,6 +40,7 @@ def _recorded_overrides(manifest: dict[str, Any]) -> dict[str, Any]:
         "pipeline.fps": recorded["fps"],
         "pipeline.multiplier": multiplier,
         "pipeline.colour": recorded["colour"],
+        "pipeline.colour_table": (recorded.get("colour_table") or {}).get("name"),
         "pipeline.on_bad_frame": recorded["on_bad_frame"],
         "pipeline.resize": "first" if recorded.get("resize") else "none",
         "pipeline.segment_frames": int(plan.get("pairs_per_segment", 1)) * multiplier,

@@ -1,7 +1,8 @@
 """Turn one checked input frame into the RGB frame the interpolator sees.
 
 read (with a deadline; an image's hash, a NetCDF file's size and time checked against the
-manifest) → decode (image) or render (NetCDF) → resize (policy) → crop → colour (none / native / sanchez).
+manifest) → decode (image) or render (NetCDF) → resize (policy) → crop → colour (none / native /
+sanchez / an IR colour table; see :mod:`goesvfi.core.pipeline.colour`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from goesvfi.core.config import RenderSettings
+from goesvfi.core.framefiles import NETCDF_SUFFIXES
 from goesvfi.core.pipeline.errors import BadFrameError
 from goesvfi.core.pipeline.frames import (
     Crop,
@@ -29,7 +31,11 @@ log = logging.getLogger(__name__)
 
 
 class FrameSource:
-    """Loads frame ``index`` of ``frames`` ready for interpolation (``HxWx3`` uint8)."""
+    """Loads frame ``index`` of ``frames`` ready for interpolation (``HxWx3`` uint8).
+
+    ``colour`` is the frame colour (:func:`goesvfi.core.pipeline.colour.frame_colour`): none,
+    native, sanchez, or an IR colour table's name or gradient path.
+    """
 
     def __init__(
         self,
@@ -106,9 +112,14 @@ def render_frame(path: Path, colour: str, render: RenderSettings) -> np.ndarray:
     """Render a NetCDF file (any colour) or colour an image frame with the renderer.
 
     ``none`` renders NetCDF as grey; ``native`` is the built-in false colour; ``sanchez`` runs
-    the external Sanchez program (see docs/render.md).
+    the external Sanchez program (see docs/render.md); any other ``colour`` is an IR colour table
+    (``ir-colour``, a gradient name or JSON path) applied to the brightness temperature. An image
+    frame must be grey: its grey level is read back as temperature first.
     """
+    from goesvfi.core.pipeline.colour import check_grey_image
     from goesvfi.core.render import options_from_settings, render_array
 
+    if path.suffix.lower() not in NETCDF_SUFFIXES:
+        check_grey_image(path)
     options = options_from_settings(render, colour="grey" if colour == "none" else colour)
     return render_array(path, options)  # its errors already name the file

@@ -118,6 +118,11 @@ def gradient_table(
     return ColourTable(name, 0.0, 1.0, _palette(rgb), False, "reflectance")
 
 
+def ir_table_names() -> list[str]:
+    """The IR colour tables by name: ``ir-colour`` and the shipped gradients (a JSON path also works)."""
+    return ["ir-colour", *sorted(builtin_gradients())]
+
+
 def resolve_table(
     colour: str, kind: Literal["bt", "reflectance"], ir_range: tuple[float, float], gamma: float
 ) -> ColourTable:

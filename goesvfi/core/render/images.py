@@ -46,6 +46,18 @@ def _check_header(path: Path, data: bytes) -> None:
         raise RenderInputError(f"{path}: not an image (its content is neither PNG, JPEG nor TIFF)") from None
 
 
+def grey_values(kind: Kind, ir_range: tuple[float, float], gamma: float) -> npt.NDArray[np.float32]:
+    """The physical value of each of the 256 grey levels: the inverse of the renderer's grey table.
+
+    IR (``bt``): inverted grey, white (255) is ``ir_range[0]`` K (cold), black ``ir_range[1]`` K;
+    visible: reflectance ``(level / 255) ** gamma``.
+    """
+    levels = np.arange(256, dtype=np.float64) / 255.0
+    lo, hi = ir_range
+    table = lo + (1.0 - levels) * (hi - lo) if kind == "bt" else levels**gamma
+    return table.astype(np.float32)
+
+
 class ImageSource:
     """A decoded grey frame with the block-source interface of :class:`AbiReader`."""
 
@@ -87,10 +99,7 @@ class ImageSource:
             if sat.longitude is not None:
                 self.projection = GeosProjection(lon_0=sat.longitude)
                 self.grid = sector_grid(parsed.sector, self.rows, self.cols)
-        levels = np.arange(256, dtype=np.float64) / 255.0
-        lo, hi = ir_range
-        table = lo + (1.0 - levels) * (hi - lo) if self.kind == "bt" else levels**gamma
-        self._table = table.astype(np.float32)
+        self._table = grey_values(self.kind, ir_range, gamma)
 
     def read(self, r0: int, r1: int, c0: int = 0, c1: int | None = None) -> npt.NDArray[np.float32]:
         return self._table[self._grey[r0:r1, c0 : self.cols if c1 is None else c1]]

@@ -45,6 +45,9 @@ class DiagnosticsDialog(QDialog):
         self.table.setToolTip("One line per check: its name, status and what was found")
         self.table.setHorizontalHeaderLabels(["Check", "Status", "Detail"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        vertical = self.table.verticalHeader()
+        assert vertical is not None
+        vertical.setVisible(False)
         header = self.table.horizontalHeader()
         assert header is not None
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -63,6 +66,11 @@ class DiagnosticsDialog(QDialog):
         close.setAccessibleName("Close")
         close.setToolTip("Close the diagnostics")
         close.rejected.connect(self.reject)
+        close_button = close.button(QDialogButtonBox.StandardButton.Close)
+        assert close_button is not None
+        close_button.setObjectName("diagnosticsCloseButton")
+        close_button.setAccessibleName("Close")
+        close_button.setToolTip("Close the diagnostics")
         buttons = QHBoxLayout()
         buttons.addWidget(self.rerun_button)
         buttons.addWidget(self.copy_button)

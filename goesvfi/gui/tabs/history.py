@@ -101,18 +101,28 @@ class HistoryTab(QWidget):
         self.metrics_label = _named(QLabel(), "historyMetricsLabel", "Metrics per kind",
                                     "Count, successes, failures and durations of each kind")  # fmt: skip
         self.metrics_label.setWordWrap(True)
+        self.metrics_label.setText("No operations recorded yet.")
         self.chart = HistoryChart()
         self.details = _named(QPlainTextEdit(), "historyDetailsText", "Operation details",
                               "Parameters, error and log lines of the selected operation")  # fmt: skip
         self.details.setReadOnly(True)
-        self.run_again_button = _named(QPushButton("Run &again with these settings"), "historyRunAgainButton",
-                                       "Run again with these settings",
-                                       "Load this run's folders and settings into the Processing tab")  # fmt: skip
+        self.run_again_button = _named(
+            QPushButton("Run &again with these settings"), "historyRunAgainButton",
+            "Run again with these settings", "Load this run's folders and settings into the Processing tab",
+        )  # fmt: skip
         self.run_again_button.setEnabled(False)
-        self.export_button = _named(QPushButton("&Export…"), "historyExportButton", "Export",
-                                    "Write the operations the filters select to a CSV or JSON file")  # fmt: skip
-        self.clear_days = _named(QSpinBox(), "historyClearDaysSpin", "Clear older than days",
-                                 "Age in days beyond which finished operations are forgotten (0: all)")  # fmt: skip
+        self.export_button = _named(
+            QPushButton("&Export…"),
+            "historyExportButton",
+            "Export",
+            "Write the operations the filters select to a CSV or JSON file",
+        )
+        self.clear_days = _named(
+            QSpinBox(),
+            "historyClearDaysSpin",
+            "Clear older than days",
+            "Age in days beyond which finished operations are forgotten (0: all)",
+        )
         self.clear_days.setRange(0, 36_500)
         self.clear_days.setValue(30)
         self.clear_days.setSuffix(" days")
@@ -120,6 +130,8 @@ class HistoryTab(QWidget):
                                    "Forget the finished operations older than the days given")  # fmt: skip
         self.status_label = _named(QLabel(), "historyStatusLabel", "History status",
                                    "The result of the last export or clear")  # fmt: skip
+        self._keep: int | None = None  # the operation selected across a refresh of the rows
+        self._shown: tuple[int, str] | None = None  # the operation whose details are shown
         self._layout()
         self._connect()
 
@@ -156,6 +168,8 @@ class HistoryTab(QWidget):
         self.export_button.clicked.connect(self._on_export)
         self.clear_button.clicked.connect(self._on_clear)
         self.vm.rowsChanged.connect(self._on_rows_changed)
+        self.vm.table.modelAboutToBeReset.connect(self._remember_selection)
+        self.vm.table.modelReset.connect(self._restore_selection)
         self.vm.metricsChanged.connect(self._on_metrics_changed)
         self.vm.message.connect(self.status_label.setText)
         self.vm.failed.connect(lambda error: self.status_label.setText(f"{error.get('message')}"))
@@ -188,11 +202,24 @@ class HistoryTab(QWidget):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         return rows[0].row() if rows else -1
 
+    def _remember_selection(self) -> None:
+        key = self.vm.row_key(self.selected_row())
+        self._keep = None if key is None else key[0]
+
+    def _restore_selection(self) -> None:
+        row = -1 if self._keep is None else self.vm.row_of(self._keep)
+        if row >= 0:
+            self.table.selectRow(row)
+
     def _on_selection(self) -> None:
         row = self.selected_row()
+        self.run_again_button.setEnabled(self.vm.can_run_again(row))
+        key = self.vm.row_key(row)
+        if key == self._shown:
+            return  # the same operation in the same state: its log lines need not be read again
+        self._shown = key
         details = self.vm.details(row)
         self.details.setPlainText(details_text(details) if details else "")
-        self.run_again_button.setEnabled(self.vm.can_run_again(row))
 
     def _on_run_again(self) -> None:
         self.vm.run_again(self.selected_row())

@@ -228,6 +228,9 @@ class IntegrityTab(QWidget):
             "Retry failed",
             "Fetch the frames that failed again",
         )
+        self.live_button = _named(QPushButton("Live"), "liveButton", "Live",
+                                  "Keep the folder up to date as new scans are published")  # fmt: skip
+        self.live_button.setCheckable(True)
         self.progress = _named(QProgressBar(), "integrityFetchProgress", "Fetch progress", "Frames settled")
         self.detail_label = _named(
             QLabel(""), "integrityFetchDetail", "Fetch details", "Speed, time left and the current file"
@@ -246,7 +249,15 @@ class IntegrityTab(QWidget):
         self.table = _named(QTableView(), "slotsTable", "Slots", "Every expected time, its status and file")
         self.table.setModel(self.table_model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # type: ignore[union-attr]
+        header, rows = self.table.horizontalHeader(), self.table.verticalHeader()
+        assert header is not None
+        assert rows is not None
+        metrics = self.table.fontMetrics()  # sized from the text, not the rows: scans hold 100,000 slots
+        header.resizeSection(0, metrics.horizontalAdvance("0000-00-00 00:00:00") + 16)
+        header.resizeSection(1, metrics.horizontalAdvance("duplicate") + 16)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        rows.setVisible(False)
+        self.table.setWordWrap(False)
         self.failures_list = _named(
             QListWidget(),
             "fetchFailuresList",
@@ -287,19 +298,22 @@ class IntegrityTab(QWidget):
         ):  # fmt: skip
             rows.addLayout(_row(widgets))
         sources = _named(QGroupBox("Sources"), "integritySourcesBox", "Sources",
-                         "Source order, retries, timeouts, concurrency and rate limit (remote settings)")  # fmt: skip
+                         "Source order, retries, timeouts, concurrency and rate limit")  # fmt: skip
         sources.setCheckable(True)
         sources.setChecked(False)
         QVBoxLayout(sources).addWidget(self.sources)
         sources.toggled.connect(self.sources.setVisible)
         self.sources.setVisible(False)
-        fetch_row = _row((self.fetch_button, self.fetch_selected_button, self.cancel_button, self.retry_button,
-                          self.render_check, self.colour_combo))  # fmt: skip
+        fetch_row = _row((self.fetch_button, self.fetch_selected_button, self.cancel_button,
+                          self.retry_button, self.render_check, self.colour_combo,
+                          self.live_button))  # fmt: skip
         export_row = _row((QLabel("Show"), self.filter_combo, self.export_csv_button, self.export_json_button,
                            self.use_button))  # fmt: skip
         lower = QSplitter(Qt.Orientation.Vertical)
         lower.addWidget(self.table)
         lower.addWidget(self.failures_list)
+        lower.setStretchFactor(0, 4)
+        lower.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(what)
         layout.addWidget(sources)
@@ -331,6 +345,8 @@ class IntegrityTab(QWidget):
         self.export_csv_button.clicked.connect(lambda: self._export("csv"))
         self.export_json_button.clicked.connect(lambda: self._export("json"))
         self.use_button.clicked.connect(vm.use_for_processing)
+        self.live_button.toggled.connect(self._on_live_toggled)
+        vm.liveChanged.connect(self._on_live_changed)
         self.filter_combo.currentTextChanged.connect(self.table_model.set_filter)
         self.sources.valueChanged.connect(self._on_source_value)
         self.timeline.slotClicked.connect(self.select_slot)
@@ -419,6 +435,16 @@ class IntegrityTab(QWidget):
                        self.detect_button):  # fmt: skip
             button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
+
+    def _on_live_toggled(self, on: bool) -> None:
+        self.vm.set_folder(self.folder_edit.text() or None)
+        if not self.vm.set_live(on):  # it could not start: show it off again
+            self._on_live_changed(False)
+
+    def _on_live_changed(self, on: bool) -> None:
+        blocked = self.live_button.blockSignals(True)
+        self.live_button.setChecked(on)
+        self.live_button.blockSignals(blocked)
 
     def _on_failed(self, error: dict[str, Any]) -> None:
         hint = f"; {error['hint']}" if error.get("hint") else ""

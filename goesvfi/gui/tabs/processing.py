@@ -3,6 +3,7 @@ queue and log. It receives its view-model and the window's actions (buttons shar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtGui import QStandardItemModel
@@ -94,7 +95,8 @@ class ProcessingTab(QWidget):
             self.colour_combo,
             "colourCombo",
             "Colour",
-            "Colour of the frames: as they are, native false colour, or Sanchez (needs its program)",
+            "Colour of the frames: as they are, native false colour, Sanchez (needs its program) or an IR "
+            "colour table (grey IR frames and NetCDF files)",
         )
         job_form.addRow("&Colour:", self.colour_combo)
         self.advanced = name_collapsible(
@@ -161,16 +163,16 @@ class ProcessingTab(QWidget):
         self.interpolator_combo.currentIndexChanged.connect(
             lambda: self._on_form_value("vfi.backend", self.interpolator_combo.currentData())
         )
-        self.colour_combo.currentIndexChanged.connect(
-            lambda: self._on_form_value("pipeline.colour", self.colour_combo.currentData()))  # fmt: skip
+        self.colour_combo.currentIndexChanged.connect(self._on_colour_chosen)
 
-    def _fill_choices(self, combo: QComboBox, choices: list[tuple[str, str | None]], current: str) -> None:
+    def _fill_choices(self, combo: QComboBox, choices: list[tuple[str, str | None]], current: str,
+                      label: Callable[[str], str] = str) -> None:  # fmt: skip
         blocked = combo.blockSignals(True)
         combo.clear()
         model = combo.model()
         assert isinstance(model, QStandardItemModel)
         for name, reason in choices:
-            combo.addItem(name, name)
+            combo.addItem(label(name), name)
             item = model.item(combo.count() - 1)
             assert item is not None
             if reason:
@@ -182,7 +184,7 @@ class ProcessingTab(QWidget):
     def _load_values(self) -> None:
         vm = self.vm
         self._fill_choices(self.interpolator_combo, vm.interpolators(), str(vm.value("vfi.backend")))
-        self._fill_choices(self.colour_combo, vm.colours(), str(vm.value("pipeline.colour")))
+        self._fill_choices(self.colour_combo, vm.colours(), vm.colour_choice, vm.colour_label)
         for form in (self.rate_form, self.rife_form):
             form.set_values({key: vm.value(key) for key in list(form.field_keys())})
 
@@ -205,6 +207,11 @@ class ProcessingTab(QWidget):
         for form in (self.rate_form, self.rife_form):
             if key in set(form.field_keys()):
                 form.set_error(key, str(error["message"]) if error else None)
+
+    def _on_colour_chosen(self) -> None:
+        choice = self.colour_combo.currentData()
+        if choice is not None:
+            self.vm.set_colour(str(choice))
 
     def _on_settings_changed(self, section: str) -> None:
         if section in ("pipeline", "vfi", "render"):
@@ -239,7 +246,7 @@ class ProcessingTab(QWidget):
         """Open the crop dialog on the selected frame (its thumbnail is made first if needed)."""
         index = self.previews.slider.value()
         size = self.vm.frame_size(index)
-        image = self.vm.preview.cached(index, CROP_SIDE, str(self.vm.value("pipeline.colour")))
+        image = self.vm.preview.cached(index, CROP_SIDE, self.vm.colour_choice)
         if size is None:
             return None
         if image is None:

@@ -152,7 +152,8 @@ class GapTimeline(QWidget):
         last = bisect_left(self._times, self.view_end + self._step)
         for i in range(first, last):
             x = self.x_of(self._times[i]) - width / 2
-            painter.fillRect(QRectF(x, 4, width, height - 8), COLOURS.get(self._statuses[i], QColor("grey")))
+            colour = COLOURS.get(self._statuses[i], QColor("grey"))
+            painter.fillRect(QRectF(x, 4, width + 0.5, height - 8), colour)  # + 0.5: no seams between slots
         if 0 <= self.selected < len(self._times):
             painter.setPen(QPen(self.palette().text().color(), 2))
             x = self.x_of(self._times[self.selected])

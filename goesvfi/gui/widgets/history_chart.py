@@ -7,6 +7,8 @@ Right: one bar per kind, the share of finished operations that succeeded.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from PyQt6.QtCore import QPointF, QRectF, Qt
@@ -14,7 +16,7 @@ from PyQt6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-MARGIN = 28
+MARGIN = 48
 
 
 class HistoryChart(QWidget):
@@ -61,7 +63,11 @@ class HistoryChart(QWidget):
         t0 = min(p[1] for p in self.points)
         t1 = max(p[1] for p in self.points)
         top = max(p[2] for p in self.points) or 1.0
-        painter.drawText(QRectF(0, area.top(), MARGIN - 2, 14), Qt.AlignmentFlag.AlignRight, f"{top:.3g}s")
+        painter.drawText(QRectF(0, area.top(), MARGIN - 4, 14), Qt.AlignmentFlag.AlignRight, f"{top:.3g} s")
+        painter.drawText(QRectF(0, area.bottom() - 14, MARGIN - 4, 14), Qt.AlignmentFlag.AlignRight, "0 s")
+        for when, align in ((t0, Qt.AlignmentFlag.AlignLeft), (t1, Qt.AlignmentFlag.AlignRight)):
+            stamp = datetime.fromtimestamp(when, UTC).strftime("%m-%d %H:%M:%S")
+            painter.drawText(QRectF(area.left(), area.bottom() + 4, area.width(), 16), align, stamp)
 
         def place(start: float, seconds: float) -> QPointF:
             x = area.left() + (0.5 if t1 == t0 else (start - t0) / (t1 - t0)) * area.width()
@@ -73,7 +79,7 @@ class HistoryChart(QWidget):
         for kind, placed in by_kind.items():
             colour = self.colour(kind)
             painter.setPen(QPen(colour, 1.5))
-            for (a, _), (b, _) in zip(placed, placed[1:], strict=False):
+            for (a, _), (b, _) in pairwise(placed):
                 painter.drawLine(a, b)
             for point, status in placed:
                 painter.setBrush(Qt.BrushStyle.NoBrush if status != "ok" else colour)

@@ -82,7 +82,7 @@ class PreviewStrip(QWidget):
 
     @property
     def colour(self) -> str:
-        return str(self.vm.value("pipeline.colour"))
+        return self.vm.colour_choice
 
     def _request(self, index: int, side: int, colour: str = "none") -> None:
         self.vm.preview.request_thumbnail(index, side, colour, self.vm.settings.settings)
