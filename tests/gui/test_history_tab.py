@@ -40,17 +40,26 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 JOB_MS = 180_000
 
 
-@pytest.fixture
-def file_log() -> Iterator[Path]:
-    """Log to the (isolated) user log folder as the app does; undo it after the test."""
-    path = setup_logging(log_directory=log_dir())
-    assert path is not None
-    yield path
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Put the goesvfi logger back as it was (the app, the CLI and the debug toggle set it up)."""
     root = logging.getLogger("goesvfi")
+    before = (root.level, root.propagate, list(root.handlers))
+    yield
     for handler in list(root.handlers):
-        if getattr(handler, "_goesvfi", False):
+        if handler not in before[2]:
             root.removeHandler(handler)
             handler.close()
+    root.setLevel(before[0])
+    root.propagate = before[1]
+
+
+@pytest.fixture
+def file_log() -> Path:
+    """Log to the (isolated) user log folder as the app does."""
+    path = setup_logging(log_directory=log_dir())
+    assert path is not None
+    return path
 
 
 @pytest.fixture
@@ -377,20 +386,14 @@ def test_debug_toggle_and_log_folder(window: MainWindow, monkeypatch: pytest.Mon
     debug = window.commands.debug_mode
     assert debug.isCheckable()
     assert not debug.isChecked()
-    try:
-        debug.trigger()
-        assert window.settings.value("debug") == "1"
-        assert window.diagnostics.debug
-        assert logging.getLogger("goesvfi").handlers  # logging set up again, now verbose
-        debug.trigger()
-        assert window.settings.value("debug") == ""
-        assert not window.diagnostics.debug
-    finally:
-        root = logging.getLogger("goesvfi")
-        for handler in list(root.handlers):
-            if getattr(handler, "_goesvfi", False):
-                root.removeHandler(handler)
-                handler.close()
+    debug.trigger()
+    assert window.settings.value("debug") == "1"
+    assert window.diagnostics.debug
+    handlers = logging.getLogger("goesvfi").handlers  # logging set up again, now verbose
+    assert [h.level for h in handlers if type(h) is logging.StreamHandler] == [logging.DEBUG]
+    debug.trigger()
+    assert window.settings.value("debug") == ""
+    assert not window.diagnostics.debug
     opened: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     window.commands.open_log_folder.trigger()

@@ -361,3 +361,21 @@ def test_rife_segments_go_to_the_gpu_workers(cluster: Any, frames_dir: Path, tmp
         gpu.terminate()
         gpu.wait(timeout=60)
     wait_until(lambda: set(client.scheduler_info()["workers"]) == before, timeout=60)
+
+
+def test_segments_come_back_through_the_shared_folder(
+    cluster: Any, frames_dir: Path, tmp_path: Path, reference: np.ndarray
+) -> None:
+    local, _client, _counter = cluster
+    shared = tmp_path / "shared"
+    settings = settings_with(
+        Settings(),
+        {**JOB, "pipeline.cluster": local.scheduler_address, "pipeline.cluster_shared_dir": shared},
+    )
+    request = build_pipeline_request(
+        settings, input_dir=frames_dir, output=tmp_path / "out.mp4", job_dir=tmp_path / "job"
+    )
+    run_pipeline(request)
+    assert np.array_equal(decode(tmp_path / "out.mp4", WIDTH, HEIGHT), reference)
+    assert (shared / "job").is_dir()  # the workers wrote there ...
+    assert not [p for p in shared.rglob("*") if p.is_file()]  # ... and the client took every segment

@@ -37,10 +37,13 @@ def _grey_frames(folder: Path, count: int = 3, rgb: bool = False) -> Path:
     return folder
 
 
-def test_grey_png_frames_are_coloured_through_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_grey_png_frames_are_coloured_through_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, stdout, stderr = _run(
-        capsys, str(_grey_frames(tmp_path / "in")), "--colour-table", "ir-colour", "--interpolator", "flow",
-        "--multiplier", "2", "--frames-out", str(tmp_path / "png"), "--job-dir", str(tmp_path / "job"), "--json",
+        capsys, str(_grey_frames(tmp_path / "in")), "--colour-table", "ir-colour", "--interpolator",
+        "flow", "--multiplier", "2", "--frames-out", str(tmp_path / "png"),
+        "--job-dir", str(tmp_path / "job"), "--json",
     )  # fmt: skip
     assert code == 0, stderr
     result = json.loads(stdout)
@@ -52,7 +55,9 @@ def test_grey_png_frames_are_coloured_through_the_table(tmp_path: Path, capsys: 
     assert spread.mean() > 10  # coloured, not grey
 
 
-def test_netcdf_frames_are_coloured_through_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_netcdf_frames_are_coloured_through_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from goesvfi.core.render import RenderOptions, render_array
     from goesvfi.core.render.synthetic import write_sequence
 
@@ -77,7 +82,8 @@ def test_colour_png_frames_are_a_one_line_error(tmp_path: Path, capsys: pytest.C
     )  # fmt: skip
     assert code == 2
     assert len(stderr.strip().splitlines()) == 1, stderr
-    assert "--colour" in stderr and "is a colour image" in stderr
+    assert "--colour" in stderr
+    assert "is a colour image" in stderr
     assert not list(tmp_path.glob("png/*.png"))  # refused before any frame was written
 
 
@@ -88,4 +94,5 @@ def test_an_unknown_table_names_the_flag(tmp_path: Path, capsys: pytest.CaptureF
     )  # fmt: skip
     assert code == 2
     assert stderr.strip().count("\n") == 0
-    assert "--colour-table rainbow" in stderr and "darkred-blue" in stderr
+    assert "--colour-table rainbow" in stderr
+    assert "darkred-blue" in stderr

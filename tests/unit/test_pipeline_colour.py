@@ -114,11 +114,15 @@ def test_the_tables_offered_and_their_check(tmp_path: Path) -> None:
 
 def test_a_users_gradient_file_is_a_table_and_its_content_is_in_the_identity(tmp_path: Path) -> None:
     gradient = tmp_path / "mine.json"
-    gradient.write_text(json.dumps([{"Colour": "000000", "Position": 0}, {"Colour": "ff0000", "Position": 1}]))
+    gradient.write_text(
+        json.dumps([{"Colour": "000000", "Position": 0}, {"Colour": "ff0000", "Position": 1}])
+    )
     check_colour_table(str(gradient))
     before = table_identity(str(gradient))
     assert before["name"] == str(gradient.resolve())
-    gradient.write_text(json.dumps([{"Colour": "000000", "Position": 0}, {"Colour": "00ff00", "Position": 1}]))
+    gradient.write_text(
+        json.dumps([{"Colour": "000000", "Position": 0}, {"Colour": "00ff00", "Position": 1}])
+    )
     assert table_identity(str(gradient)) != before  # a resume notices an edited gradient
     gradient.write_text("not json")
     with pytest.raises(PipelineInputError) as caught:

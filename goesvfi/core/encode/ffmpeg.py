@@ -23,13 +23,14 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
-from typing import IO, Any
-
-import numpy as np
+from typing import IO, TYPE_CHECKING, Any
 
 from goesvfi.core.atomic import atomic_path, temp_name
 from goesvfi.core.encode.errors import EncodeError, EncoderUnavailableError
 from goesvfi.core.encode.settings import EncodeSettings, fps_text
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where frames are written: the app starts without numpy
 
 try:
     import fcntl
@@ -413,6 +414,8 @@ class FrameWriter:
         return _tail("\n".join(self._stderr))
 
     def write(self, frame: np.ndarray) -> None:
+        import numpy as np
+
         if frame.shape != (*self._size, 3) or frame.dtype != np.uint8:
             raise EncodeError(
                 f"frame {self.frames} is {frame.shape} {frame.dtype}; the encoder expects "

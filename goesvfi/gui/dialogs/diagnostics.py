@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QGuiApplication
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +35,7 @@ class DiagnosticsDialog(QDialog):
         self.setAccessibleName("Diagnostics")
         self.setToolTip("Python, network sources, proxy, cache, Sanchez, interpolators and GPU")
         self.setWindowTitle("Diagnostics")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # a new one each time: no stale receivers
         self.resize(820, 420)
         self.status_label = QLabel()
         self.status_label.setObjectName("diagnosticsStatusLabel")
