@@ -4,17 +4,13 @@ the resume offer at start-up and the failure dialog."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QSettings, QTimer, QUrl
-from PyQt6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QShowEvent
+from PyQt6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QPaintEvent, QShowEvent
 from PyQt6.QtWidgets import QApplication, QMainWindow, QSystemTrayIcon, QTabWidget, QWidget
 
 from goesvfi.gui.actions import Actions, build_actions, build_gap_actions, build_menus
-from goesvfi.gui.dialogs.diagnostics import DiagnosticsDialog
-from goesvfi.gui.dialogs.error import ErrorDialog
-from goesvfi.gui.dialogs.resume import ResumeDialog
-from goesvfi.gui.dialogs.shortcuts import ShortcutsOverlay
 from goesvfi.gui.tabs.ffmpeg import FfmpegTab
 from goesvfi.gui.tabs.history import HistoryTab
 from goesvfi.gui.tabs.integrity import IntegrityTab
@@ -26,11 +22,18 @@ from goesvfi.viewmodels.integrity import IntegrityViewModel
 from goesvfi.viewmodels.processing import ProcessingViewModel
 from goesvfi.viewmodels.settings import SettingsModel
 
+if TYPE_CHECKING:  # the dialogs are imported when first opened: they are not needed to start
+    from goesvfi.gui.dialogs.diagnostics import DiagnosticsDialog
+    from goesvfi.gui.dialogs.error import ErrorDialog
+    from goesvfi.gui.dialogs.resume import ResumeDialog
+    from goesvfi.gui.dialogs.shortcuts import ShortcutsOverlay
+
 RECENT_KEY = "recent/folders"
 GEOMETRY_KEY = "window/geometry"
 MAX_RECENT = 10
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".nc", ".nc4")
 WAIT_ON_CLOSE_MS = 60_000
+AFTER_SHOW_MS = 1000
 ICONS = {"open_input": "fa5s.folder-open", "open_output": "fa5s.file-video", "start": "fa5s.play",
          "pause": "fa5s.pause", "cancel": "fa5s.stop", "preview_pair": "fa5s.film", "crop": "fa5s.crop-alt",
          "add_to_queue": "fa5s.plus", "run_queue": "fa5s.forward"}  # fmt: skip
@@ -173,12 +176,16 @@ class MainWindow(QMainWindow):
     # -- dialogs and notifications ----------------------------------------------------------------
 
     def show_error(self, error: dict[str, Any]) -> ErrorDialog:
+        from goesvfi.gui.dialogs.error import ErrorDialog
+
         dialog = ErrorDialog(error, self)
         self.dialog = dialog
         dialog.open()
         return dialog
 
     def show_diagnostics(self) -> DiagnosticsDialog:
+        from goesvfi.gui.dialogs.diagnostics import DiagnosticsDialog
+
         dialog = DiagnosticsDialog(self.diagnostics, self)
         self.dialog = dialog
         dialog.open()
@@ -196,6 +203,8 @@ class MainWindow(QMainWindow):
             self.show_error(error)
 
     def show_shortcuts(self) -> ShortcutsOverlay:
+        from goesvfi.gui.dialogs.shortcuts import ShortcutsOverlay
+
         overlay = ShortcutsOverlay(self)
         self.dialog = overlay
         overlay.open()
@@ -206,6 +215,8 @@ class MainWindow(QMainWindow):
         jobs = self.processing.resumable()
         if not jobs:
             return None
+        from goesvfi.gui.dialogs.resume import ResumeDialog
+
         dialog = ResumeDialog(jobs, self)
         dialog.resumeRequested.connect(self.processing.resume_job)
         dialog.discardRequested.connect(self.processing.discard_job)
@@ -227,10 +238,22 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent | None) -> None:
         super().showEvent(event)
+        if not self._icons_loaded:  # in case no paint arrives (a minimised start): soon after showing
+            QTimer.singleShot(AFTER_SHOW_MS, self._after_first_paint)
+
+    def paintEvent(self, event: QPaintEvent | None) -> None:
+        super().paintEvent(event)
         if not self._icons_loaded:
-            self._icons_loaded = True
-            QTimer.singleShot(0, self._load_icons)  # qtawesome loads its fonts: after the first paint
-            self.processing.start_memory_monitor()
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        """What the first paint must not wait for: icons (qtawesome loads its fonts, ~0.25 s) and
+        the memory indicator (psutil)."""
+        if self._icons_loaded:
+            return
+        self._icons_loaded = True
+        self._load_icons()
+        self.processing.start_memory_monitor()
 
     def _load_icons(self) -> None:
         import qtawesome
