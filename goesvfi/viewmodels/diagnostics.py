@@ -41,13 +41,14 @@ def gpu_status() -> tuple[bool, str]:
     Asked without importing torch (hundreds of MB, seconds): torch is installed and an NVIDIA
     driver is present; torch itself decides at run time (``vfi.device`` auto).
     """
-    import importlib.util
     import shutil
+
+    from goesvfi.core.vfi import installed
 
     driver = Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
     if not driver:
         return False, "no NVIDIA driver found: interpolation runs on the CPU"
-    if importlib.util.find_spec("torch") is None:
+    if not installed("torch"):
         return False, "PyTorch is not installed: interpolation runs on the CPU"
     return True, "an NVIDIA driver and PyTorch are present"
 

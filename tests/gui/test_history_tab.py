@@ -136,6 +136,27 @@ def test_a_pair_preview_gets_a_row_with_status_duration_and_correlation_id(
     assert [p[0] for p in window.history_tab.chart.points] == ["preview"]
 
 
+def test_a_failed_pair_preview_is_recorded_as_failed_with_its_error(
+    qtbot: Any, window: MainWindow, tmp_path: Path, wait_workers: Any
+) -> None:
+    paths = make_frames(tmp_path / "frames", 3, 64, 48)
+    window.processing.set_value("vfi.backend", "flow")
+    window.processing.set_input(tmp_path / "frames")
+    wait_workers()
+    paths[1].write_bytes(b"not a PNG at all")  # broken after the folder was loaded
+    _show_history(window)
+    with qtbot.waitSignal(window.history.rowsChanged, timeout=60_000):
+        window.processing.preview_pair(0)
+    wait_workers()
+    [op] = _rows(window)
+    assert (op.kind, op.status) == ("preview", "failed")
+    assert op.error["kind"] == "BadFrameError"
+    assert f"frame {paths[1].name} cannot be decoded" in op.error["message"]
+    assert op.params["second"] == str(paths[1])
+    assert op.duration_s is not None
+    assert window.history.table.data(window.history.table.index(0, 6)) == op.error["message"]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(FFPROBE is None, reason="needs ffmpeg")
 def test_a_flow_job_gets_a_row_and_runs_again_with_its_settings(

@@ -133,3 +133,18 @@ def test_created_backends_implement_the_protocol() -> None:
     assert isinstance(raw, Interpolator)
     assert flow.name == raw.name == "flow"
     flow.close()
+
+
+def test_availability_while_another_thread_imports_a_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module being imported by another thread sits in sys.modules with ``__spec__`` None;
+    ``importlib.util.find_spec`` raises ValueError for it, which must not break availability."""
+    import sys
+    import types
+
+    from goesvfi.core.config import VfiSettings
+    from goesvfi.core.vfi import available_backends
+
+    half_imported = types.ModuleType("cv2")
+    half_imported.__spec__ = None
+    monkeypatch.setitem(sys.modules, "cv2", half_imported)
+    assert available_backends(VfiSettings())["flow"] == "ready"

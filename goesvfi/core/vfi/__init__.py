@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,16 @@ BACKENDS: dict[str, str] = {
 }
 
 
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it.
+
+    A module another thread is importing at this moment has ``__spec__`` None in sys.modules,
+    and ``find_spec`` then raises ValueError: a module in sys.modules is installed."""
+    return module in sys.modules or importlib.util.find_spec(module) is not None
+
+
 def _rife_status(models_dir: Path | None = None, model: str = "rife-hdv3") -> str:
-    if importlib.util.find_spec("torch") is None:
+    if not installed("torch"):
         return "PyTorch is not installed (pip install torch)"
     from goesvfi.core.vfi.models import find_weights
 
@@ -74,13 +83,13 @@ def available_backends(settings: VfiSettings | None = None) -> dict[str, str]:
     return {
         "rife": _rife_status(settings.models_dir, settings.rife_model),
         "flow": "ready"
-        if importlib.util.find_spec("cv2")
+        if installed("cv2")
         else "OpenCV is not installed (pip install opencv-python-headless)",
         "ncnn": "ready"
         if find_binary(settings.ncnn_binary)
         else "rife-ncnn-vulkan not found (put it on PATH or set vfi.ncnn_binary; see docs/interpolation.md)",
         "ffmpeg": "ready"
-        if importlib.util.find_spec("imageio_ffmpeg")
+        if installed("imageio_ffmpeg")
         else "imageio-ffmpeg is not installed (pip install imageio-ffmpeg)",
     }
 
