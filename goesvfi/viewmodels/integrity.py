@@ -198,9 +198,18 @@ class IntegrityViewModel(QObject):
         satellite = None if self.satellite == AUTO else self.satellite
         scan_settings = self.settings.settings.scan
 
+        history = self.settings.settings.history
+        params = {"folder": str(folder), "start": start, "end": end, "satellite": satellite,
+                  "interval_minutes": self.interval_minutes}  # fmt: skip
+
         def job(token: CancelToken, progress: Any) -> ScanReport:
-            return scan_folder(folder, start=start, end=end, interval=interval, satellite=satellite,
-                               settings=scan_settings, cancel=token, progress=progress)  # fmt: skip
+            from goesvfi.core.history import record
+
+            with record("scan", params, settings=history) as operation:
+                report = scan_folder(folder, start=start, end=end, interval=interval, satellite=satellite,
+                                     settings=scan_settings, cancel=token, progress=progress)  # fmt: skip
+                operation.results.update({"missing": len(report.missing), "found": len(report.found)})
+                return report
 
         self.statusChanged.emit(f"Scanning {folder}…")
         self._start(Worker(job, name="integrity-scan"), self._on_scanned)
@@ -274,7 +283,19 @@ class IntegrityViewModel(QObject):
         band = None if self.band == AUTO else int(self.band)
         start, end, render, colour = self.start, self.end, self.render, self.colour
 
+        params = {"fill": str(folder), "satellite": satellite, "product": product, "band": band,
+                  "start": start, "end": end, "selected": len(times) if times is not None else None,
+                  "render": render, "colour": colour}  # fmt: skip
+
         def job(token: CancelToken, progress: Any) -> dict[str, Any]:
+            from goesvfi.core.history import record
+
+            with record("fetch", params, settings=settings.history) as operation:
+                payload = fetch(token, progress)
+                operation.results.update({k: payload.get(k) for k in ("downloaded", "failed", "absent")})
+                return payload
+
+        def fetch(token: CancelToken, progress: Any) -> dict[str, Any]:
             request = build_fetch_request(settings.remote, fill=folder, satellite=satellite, product=product,
                                           band=band, start=start, end=end, cancel=token)  # fmt: skip
             if times is not None:

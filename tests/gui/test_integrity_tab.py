@@ -148,6 +148,14 @@ def test_view_model_scan_and_fetch_without_widgets(qtbot: Any, folder: Path, arc
     assert [s.status for s in vm.slots].count("fetched") == len(MISSING)
     assert vm.summary["completeness"] == 100.0
     assert sorted(archive.gets.values()) == [1] * len(MISSING)
+    # The scans and the fetch are in the operation history, as the CLI's are.
+    from goesvfi.core.history import shared_store
+
+    store = shared_store(settings.settings.history)
+    fetches = store.query(kind="fetch")
+    assert [op.status for op in fetches] == ["ok"]
+    assert fetches[0].results["downloaded"] == len(MISSING)
+    assert {op.status for op in store.query(kind="scan")} == {"ok"}
 
 
 def test_disk_space_checked_before_any_download(
