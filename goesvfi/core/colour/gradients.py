@@ -12,11 +12,13 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from goesvfi.core.colour.errors import ColourInputError
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the app starts without it
+    import numpy as np
+    import numpy.typing as npt
 
 Rgb = tuple[int, int, int]
 
@@ -29,6 +31,8 @@ class Gradient:
 
     def sample(self, count: int) -> npt.NDArray[np.float64]:
         """``count`` RGB rows (0..255 floats) evenly spaced from position 0 to 1."""
+        import numpy as np
+
         where = np.linspace(0.0, 1.0, count)
         pos = np.array([p for p, _ in self.stops])
         rgb = np.array([c for _, c in self.stops], dtype=np.float64)

@@ -27,13 +27,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
-
 from goesvfi.core.atomic import atomic_path
 from goesvfi.core.colour.errors import ColourError, ColourInputError
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from goesvfi.core.jobs.control import CancelToken
     from goesvfi.core.jobs.progress import ProgressEvent
 
@@ -326,6 +326,7 @@ def colour_image(
 ) -> npt.NDArray[np.uint8]:
     """Colour a grey full-disk IR image (inverted, cold = bright) with Sanchez; return RGB."""
     import cv2
+    import numpy as np
 
     with tempfile.TemporaryDirectory(prefix=".goesvfi-sanchez-") as tmp:
         grey_png = Path(tmp) / "grey.png"

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from goesvfi.core.errors import GoesVfiError
 from goesvfi.core.pipeline.errors import PipelineInputError
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the app starts without it
+    import numpy as np
+    import numpy.typing as npt
 
 COLOURS = ("none", "native", "sanchez", "table")
 GREY_TOLERANCE = 3
@@ -70,6 +71,8 @@ def table_identity(table: str) -> dict[str, Any]:
 
 def is_grey(image: npt.NDArray[np.uint8]) -> bool:
     """Whether every pixel has R = G = B (within :data:`GREY_TOLERANCE`); one-channel images are grey."""
+    import numpy as np
+
     if image.ndim == 2 or image.shape[2] < 3:
         return True
     channels = image[..., :3].astype(np.int16)
@@ -82,6 +85,7 @@ def is_grey(image: npt.NDArray[np.uint8]) -> bool:
 
 def check_grey_image(path: Path) -> None:
     """Refuse a colour image frame: only grey IR frames map back to temperature."""
+    import numpy as np
     from PIL import Image
 
     with Image.open(path) as image:

@@ -16,9 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from goesvfi.core import deadline
 from goesvfi.core.errors import UserInputError
@@ -32,6 +30,9 @@ from goesvfi.core.pipeline.errors import (
     PipelineInputError,
 )
 from goesvfi.core.pixels import TOO_LARGE_HINT, too_large_message
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the app starts without it
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -376,6 +377,7 @@ def _decode_png_fast(data: bytes) -> np.ndarray | None:
     :func:`decode_image` hands to Pillow. PNG is lossless, so the pixels are Pillow's exactly:
     alpha is dropped and grey replicated, as ``Image.convert("RGB")`` does."""
     import cv2
+    import numpy as np
 
     array = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None or array.dtype != np.uint8:
@@ -388,6 +390,8 @@ def _decode_png_fast(data: bytes) -> np.ndarray | None:
 
 def decode_image(path: Path, data: bytes) -> np.ndarray:
     """``HxWx3`` uint8 RGB (writable) from PNG/JPEG/TIFF bytes (grey, 16-bit and alpha handled)."""
+    import numpy as np
+
     if data.startswith(PNG_SIGNATURE):
         fast = _decode_png_fast(data)
         if fast is not None:
@@ -406,6 +410,8 @@ def decode_image(path: Path, data: bytes) -> np.ndarray:
 
 
 def resize_to(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    import numpy as np
+
     if frame.shape[1] == width and frame.shape[0] == height:
         return frame
     import cv2

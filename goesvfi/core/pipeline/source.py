@@ -11,8 +11,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from goesvfi.core.config import RenderSettings
 from goesvfi.core.framefiles import NETCDF_SUFFIXES
@@ -26,6 +25,9 @@ from goesvfi.core.pipeline.frames import (
     read_bytes,
     resize_to,
 )
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the app starts without it
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,8 @@ class FrameSource:
         )
 
     def load(self, index: int) -> np.ndarray:
+        import numpy as np
+
         info = self.frames[index]
         frame = self._decode(info)
         width, height = self.raw_size()

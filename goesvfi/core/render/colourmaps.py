@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Literal
 
 from goesvfi.core.colour.gradients import Gradient, Rgb, builtin_gradients, load_gradient
 from goesvfi.core.render.errors import RenderInputError
 
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the app starts without it
+    import numpy as np
+    import numpy.typing as npt
+
+    U8 = npt.NDArray[np.uint8]
+
 LEVELS = 4096
 NODATA = LEVELS  # palette index of masked pixels (black)
-U8 = npt.NDArray[np.uint8]
 
 # The "colourised IR" table: colour for cold cloud tops, grey above 253 K (Kelvin, RGB).
 IR_COLOUR_STOPS_K: tuple[tuple[float, Rgb], ...] = (
@@ -51,6 +53,8 @@ class ColourTable:
 
     def indices(self, values: npt.NDArray[np.float32]) -> npt.NDArray[np.uint16]:
         """Palette index per value; NaN gets :data:`NODATA`."""
+        import numpy as np
+
         scale = np.float32((LEVELS - 1) / (self.hi - self.lo))
         pos = (values - np.float32(self.lo)) * scale
         np.clip(pos, 0, LEVELS - 1, out=pos)
@@ -62,6 +66,8 @@ class ColourTable:
 
     def apply(self, values: npt.NDArray[np.float32]) -> U8:
         """RGB ``(H, W, 3)``, or ``(H, W)`` grey for grey tables."""
+        import numpy as np
+
         index = self.indices(values)
         if self.grey:
             return np.ascontiguousarray(self.palette[:, 0])[index]
@@ -69,6 +75,8 @@ class ColourTable:
 
     def grey16(self, values: npt.NDArray[np.float32]) -> npt.NDArray[np.uint16]:
         """16-bit grey with this table's grey curve (for further processing)."""
+        import numpy as np
+
         fine = np.interp(
             np.linspace(0, LEVELS - 1, 65536), np.arange(LEVELS), self.palette[:LEVELS, 0].astype(float)
         )
@@ -79,6 +87,8 @@ class ColourTable:
 
 
 def _palette(rgb: npt.NDArray[np.float64]) -> U8:
+    import numpy as np
+
     table = np.zeros((LEVELS + 1, 3), dtype=np.uint8)
     table[:LEVELS] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
     return table
@@ -86,18 +96,24 @@ def _palette(rgb: npt.NDArray[np.float64]) -> U8:
 
 def grey_ir(lo_k: float, hi_k: float) -> ColourTable:
     """Inverted grey: ``lo_k`` (cold) white, ``hi_k`` (warm) black."""
+    import numpy as np
+
     ramp = np.linspace(255.0, 0.0, LEVELS)[:, None].repeat(3, axis=1)
     return ColourTable("grey", lo_k, hi_k, _palette(ramp), True, "K")
 
 
 def grey_visible(gamma: float) -> ColourTable:
     """Reflectance 0..1 as grey with ``gamma`` (2.0 brightens dark land the way eyes expect)."""
+    import numpy as np
+
     ramp = 255.0 * np.linspace(0.0, 1.0, LEVELS) ** (1.0 / gamma)
     return ColourTable("grey", 0.0, 1.0, _palette(ramp[:, None].repeat(3, axis=1)), True, "reflectance")
 
 
 def ir_colour(lo_k: float, hi_k: float) -> ColourTable:
     """The colourised IR table over ``[lo_k, hi_k]``; its colours stay at their Kelvin stops."""
+    import numpy as np
+
     kelvin = np.linspace(lo_k, hi_k, LEVELS)
     stops_k = np.array([k for k, _ in IR_COLOUR_STOPS_K])
     rgb = np.array([c for _, c in IR_COLOUR_STOPS_K], dtype=np.float64)
@@ -109,6 +125,8 @@ def gradient_table(
     gradient: Gradient, name: str, kind: Literal["bt", "reflectance"], lo: float, hi: float, gamma: float
 ) -> ColourTable:
     """A gradient spread over the IR range (position 1 = coldest) or over reflectance 0..1."""
+    import numpy as np
+
     if kind == "bt":
         rgb = gradient.sample(LEVELS)[::-1]
         return ColourTable(name, lo, hi, _palette(rgb), False, "K")
@@ -155,6 +173,7 @@ def resolve_table(
 def legend(table: ColourTable, height: int, width: int = 96) -> U8:
     """A vertical colour bar with ticks (Kelvin or reflectance), RGB, ``height`` rows."""
     import cv2
+    import numpy as np
 
     height = max(height, 64)
     bar_w = max(12, width // 4)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
-from typing import Protocol, runtime_checkable
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from goesvfi.core.errors import OperationError, UserInputError
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the app starts without it
+    import numpy as np
 
 
 class VfiError(OperationError):
@@ -96,6 +97,8 @@ def to_rgb(frame: np.ndarray, what: str = "frame") -> np.ndarray:
     16-bit integers are scaled to 0..1 float32; alpha is dropped (composited frames from the
     renderer are opaque; a transparent frame cannot be interpolated meaningfully).
     """
+    import numpy as np
+
     array = np.asarray(frame)
     if array.ndim == 2:
         array = array[:, :, None]
@@ -139,6 +142,8 @@ def normalise_pair(frame0: np.ndarray, frame1: np.ndarray) -> tuple[np.ndarray, 
 
 def as_float(frame: np.ndarray) -> np.ndarray:
     """float32 0..1 copy of a uint8 or float frame."""
+    import numpy as np
+
     if frame.dtype == np.uint8:
         return frame.astype(np.float32) * np.float32(1.0 / 255.0)
     return frame.astype(np.float32, copy=False)
@@ -146,6 +151,8 @@ def as_float(frame: np.ndarray) -> np.ndarray:
 
 def like(result: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Convert a float32 0..1 result to the dtype of ``reference`` (uint8 rounds, not truncates)."""
+    import numpy as np
+
     if reference.dtype == np.uint8:
         return np.clip(result * 255.0 + 0.5, 0, 255).astype(np.uint8)
     clipped: np.ndarray = np.clip(result, 0.0, 1.0).astype(np.float32, copy=False)
@@ -154,6 +161,8 @@ def like(result: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 def crossfade(frame0: np.ndarray, frame1: np.ndarray, t: float) -> np.ndarray:
     """Linear blend, the baseline every backend must beat; same dtype as ``frame0``."""
+    import numpy as np
+
     mixed = as_float(frame0) * np.float32(1.0 - t) + as_float(frame1) * np.float32(t)
     return like(mixed, frame0)
 

@@ -19,9 +19,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from goesvfi.core.vfi.base import (
     FrameInputError,
@@ -32,6 +30,9 @@ from goesvfi.core.vfi.base import (
     normalise_pair,
     to_rgb,
 )
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the app starts without it
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ def thumbnail_ssim(frame0: np.ndarray, frame1: np.ndarray, size: int = 64) -> fl
     import cv2
 
     def thumb(frame: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         grey: np.ndarray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
         if frame.dtype == np.uint8:
             grey = grey / np.float32(255.0)

@@ -19,8 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from goesvfi.core.vfi.base import (
     BackendUnavailableError,
@@ -30,6 +29,9 @@ from goesvfi.core.vfi.base import (
     pair_via_sequence,
     to_rgb,
 )
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the app starts without it
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ class NcnnInterpolator:
     def interpolate_sequence(self, frames: Sequence[np.ndarray], multiplier: int) -> Iterator[np.ndarray]:
         """All frames with ``multiplier - 1`` made between each pair; inputs pass through as given."""
         import cv2
+        import numpy as np
 
         if len(frames) < 2:
             raise FrameInputError("ncnn interpolation needs at least two frames")
@@ -164,6 +167,8 @@ def _doublings(multiplier: int) -> int | None:
 
 
 def _u8(frame: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     if frame.dtype == np.uint8:
         return frame
     return np.clip(frame * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
-from superqt import QCollapsible
 
 from goesvfi.gui.widgets.naming import name_collapsible, named
+from goesvfi.gui.widgets.plain import Collapsible
 
 # Settings keys and request fields -> the labels of this window's controls.
 LABELS: dict[str, str] = {
@@ -60,7 +60,7 @@ class ErrorDialog(QDialog):
         self.details.setAccessibleName("Details")
         self.details.setReadOnly(True)
         self.details.setToolTip("The technical details, for a bug report")
-        self.expander = name_collapsible(QCollapsible("Details"), "errorDetails", "Details")
+        self.expander = name_collapsible(Collapsible("Details"), "errorDetails", "Details")
         self.expander.addWidget(self.details)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.setObjectName("errorButtons")

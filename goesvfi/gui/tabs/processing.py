@@ -18,13 +18,13 @@ from PyQt6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QCollapsible, QElidingLabel
 
 from goesvfi.gui.actions import Actions
 from goesvfi.gui.dialogs.crop import CropDialog
 from goesvfi.gui.widgets.log_panel import LogPanel
 from goesvfi.gui.widgets.naming import name_collapsible, named
 from goesvfi.gui.widgets.pair_preview import PairPreview
+from goesvfi.gui.widgets.plain import Collapsible, ElidingLabel
 from goesvfi.gui.widgets.previews import PreviewStrip
 from goesvfi.gui.widgets.queue_panel import QueuePanel
 from goesvfi.gui.widgets.run_panel import RunPanel, action_button
@@ -49,7 +49,7 @@ class ProcessingTab(QWidget):
                "Folder of PNG/JPEG frames or ABI NetCDF files (or drop one on the window)")  # fmt: skip
         self.output_edit = QLineEdit()
         named(self.output_edit, "outputPathEdit", "Output file", "The MP4 video to write")
-        self.check_label = QElidingLabel("")
+        self.check_label = ElidingLabel("")
         named(self.check_label, "folderCheckLabel", "Folder check",
                "The folder's frames checked against the expected times")  # fmt: skip
         self.previews = PreviewStrip(vm)
@@ -100,7 +100,7 @@ class ProcessingTab(QWidget):
         )
         job_form.addRow("&Colour:", self.colour_combo)
         self.advanced = name_collapsible(
-            QCollapsible("RIFE options and scene guard"), "advancedOptions", "RIFE options and scene guard"
+            Collapsible("RIFE options and scene guard"), "advancedOptions", "RIFE options and scene guard"
         )
         specs = [s for s in self.vm.settings.field_specs("vfi") if s.key in RIFE_KEYS]
         self.rife_form = SettingsForm(specs)

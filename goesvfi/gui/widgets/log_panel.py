@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from PyQt6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
-from superqt import QCollapsible
 
 from goesvfi.gui.widgets.naming import name_collapsible
+from goesvfi.gui.widgets.plain import Collapsible
 from goesvfi.viewmodels.jobs import JobRunner
 
 MAX_LINES = 5000
 
 
-class LogPanel(QCollapsible):
+class LogPanel(Collapsible):
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__("Job log", parent)
         name_collapsible(self, "logPanel", "Job log")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PyQt6.QtWidgets import QAbstractButton, QAbstractSlider, QLineEdit, QWidget
-from superqt import QCollapsible, QLabeledSlider
+from PyQt6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QWidget
+
+from goesvfi.gui.widgets.plain import Collapsible, LabeledSlider
 
 W = TypeVar("W", bound=QWidget)
 
@@ -17,7 +18,7 @@ def named(widget: W, name: str, accessible: str, tip: str) -> W:
     return widget
 
 
-def name_collapsible(section: QCollapsible, name: str, title: str) -> QCollapsible:
+def name_collapsible(section: Collapsible, name: str, title: str) -> Collapsible:
     """Name a collapsible section and its show/hide button (``<name>Toggle``)."""
     section.setObjectName(name)
     section.setAccessibleName(title)
@@ -27,13 +28,13 @@ def name_collapsible(section: QCollapsible, name: str, title: str) -> QCollapsib
     return section
 
 
-def name_labeled_slider(slider: QLabeledSlider, name: str, accessible: str, tip: str) -> QLabeledSlider:
+def name_labeled_slider(slider: LabeledSlider, name: str, accessible: str, tip: str) -> LabeledSlider:
     """Name a labelled slider, its bar (``<name>Bar``) and its value box (``<name>Value``)."""
     named(slider, name, accessible, tip)
     bar = slider.findChild(QAbstractSlider)
     if bar is not None:
         named(bar, f"{name}Bar", accessible, tip)
-    box = slider.findChild(QLineEdit)
+    box = slider.findChild(QAbstractSpinBox)
     if box is not None:
         named(box, f"{name}Value", f"{accessible} number", "Type a frame number")
     return slider

@@ -7,10 +7,10 @@ from typing import Any
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDialog, QGridLayout, QVBoxLayout, QWidget
-from superqt import QElidingLabel, QLabeledSlider
 
 from goesvfi.gui.widgets.images import ImageLabel
 from goesvfi.gui.widgets.naming import name_labeled_slider
+from goesvfi.gui.widgets.plain import ElidingLabel, LabeledSlider
 from goesvfi.viewmodels.processing import ProcessingViewModel
 
 THUMB_SIDE = 256
@@ -47,14 +47,14 @@ class PreviewStrip(QWidget):
             "The frame at the slider, in the chosen colour and with the crop; click to enlarge",
         )  # fmt: skip
         self.slider = name_labeled_slider(
-            QLabeledSlider(Qt.Orientation.Horizontal),
+            LabeledSlider(Qt.Orientation.Horizontal),
             "frameSlider",
             "Frame",
             "Scrub through every input frame",
         )
         self.slider.setRange(0, 0)
         self.selected.clear_image("Drop a folder of frames (PNG, JPEG or ABI NetCDF) here, or press Ctrl+O")
-        self.time_label = QElidingLabel("")
+        self.time_label = ElidingLabel("")
         self.time_label.setObjectName("frameTimeLabel")
         self.time_label.setAccessibleName("Frame time")
         layout = QGridLayout(self)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QHBoxLayout, QListWidget, QVBoxLayout, QWidget
-from superqt import QCollapsible
 
 from goesvfi.gui.widgets.naming import name_collapsible
+from goesvfi.gui.widgets.plain import Collapsible
 from goesvfi.gui.widgets.run_panel import action_button, plain_button
 from goesvfi.viewmodels.queue import QueueModel
 
 
-class QueuePanel(QCollapsible):
+class QueuePanel(Collapsible):
     def __init__(self, queue: QueueModel, add: QAction, run: QAction, parent: QWidget | None = None) -> None:
         super().__init__("Queue", parent)
         self.queue = queue

@@ -8,8 +8,8 @@ from typing import Any
 from PyQt6.QtCore import Qt, QUrl
 from PyQt6.QtGui import QAction, QDesktopServices
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
-from superqt import QElidingLabel
 
+from goesvfi.gui.widgets.plain import ElidingLabel
 from goesvfi.viewmodels.jobs import JobRunner
 
 PRESSURE_STYLE = "color: #c0392b; font-weight: bold;"
@@ -51,7 +51,7 @@ class RunPanel(QWidget):
         self.progress.setToolTip("Frames made of the total")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.status = QElidingLabel("")
+        self.status = ElidingLabel("")
         self.status.setObjectName("jobStatusLabel")
         self.status.setAccessibleName("Job status")
         self.status.setToolTip("Stage, frames done and total, frames per second and time left")
@@ -59,7 +59,7 @@ class RunPanel(QWidget):
         self.memory.setObjectName("memoryLabel")
         self.memory.setAccessibleName("Memory")
         self.memory.setToolTip("Free memory of this computer; the job slows down when it runs low")
-        self.output = QElidingLabel("")
+        self.output = ElidingLabel("")
         self.output.setObjectName("outputResultLabel")
         self.output.setAccessibleName("Finished video")
         self.play_button = plain_button("&Play", "playButton", "Open the video in the desktop's player")
