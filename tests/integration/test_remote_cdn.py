@@ -93,7 +93,8 @@ def fetch(sources: Sources, dest: Path, cfg: RemoteSettings, count: int = COUNT)
 
 
 def test_cdn_fetch_survives_faults_and_checks_jpeg_markers(sources: Sources, tmp_path: Path) -> None:
-    proxy = FaultProxy(sources.cdn_url, FaultPlan(rate=0.3, seed=3, stall_s=0.6, first=("cut", "truncate", "ignore_range")))
+    plan = FaultPlan(rate=0.3, seed=3, stall_s=0.6, first=("cut", "truncate", "ignore_range"))
+    proxy = FaultProxy(sources.cdn_url, plan)
     url = sources.loop.serve(proxy.app())
     payload = fetch(sources, tmp_path, settings(source="cdn", cdn_base=url))
     assert payload["failed"] == []

@@ -106,7 +106,10 @@ def test_hardware_encoders_get_their_quality_option(encoder: str, expected: list
         ({"bufsize_k": 5000}, "bufsize is set without a bitrate"),
         ({"bitrate_k": 8000, "bufsize_k": 4000}, "bufsize 4000k is smaller than the bitrate cap 8000k"),
         ({"encoder": "h264_nvenc", "pix_fmt": "yuv422p"}, "h264_nvenc cannot encode yuv422p"),
-        ({"encoder": "h264_qsv", "pix_fmt": "yuv420p10le"}, "h264_qsv cannot encode yuv420p10le; use yuv420p"),
+        (
+            {"encoder": "h264_qsv", "pix_fmt": "yuv420p10le"},
+            "h264_qsv cannot encode yuv420p10le; use yuv420p",
+        ),
         ({"encoder": "hevc_qsv", "crf": 0}, "hevc_qsv takes a quality"),
         ({"crf": 52}, "less than or equal to 51"),
         ({"unsharp": "7:7"}, "should match pattern"),
