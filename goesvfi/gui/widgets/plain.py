@@ -12,7 +12,6 @@ from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSlider,
     QSpinBox,
     QToolButton,
@@ -30,6 +29,7 @@ class Collapsible(QWidget):
         self.toggle.setText(title)
         self.toggle.setCheckable(True)
         self.toggle.setAutoRaise(True)
+        self.toggle.setStyleSheet("QToolButton { border: none; }")  # a title, not a button
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.body = QWidget()
@@ -66,7 +66,6 @@ class ElidingLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._text = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
     def text(self) -> str:
@@ -76,11 +75,8 @@ class ElidingLabel(QLabel):
         self._text = text or ""
         self._elide()
 
-    def sizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().horizontalAdvance(self._text), super().sizeHint().height())
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
+    def minimumSizeHint(self) -> QSize:  # as narrow as the ellipsis; as wide as the text it shows
+        return QSize(self.fontMetrics().horizontalAdvance("…"), super().minimumSizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
