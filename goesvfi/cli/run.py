@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from goesvfi.cli.common import add_json_flag, common_options, emit_json, positive_float
+from goesvfi.cli.common import add_json_flag, common_options, emit_json, parse_time_arg, positive_float
 
 
 def register(subparsers: Any) -> None:
@@ -66,6 +66,8 @@ def register(subparsers: Any) -> None:
         help="a frame that cannot be read: stop or skip it (default: pipeline.on_bad_frame, stop)",
     )  # fmt: skip
     parser.add_argument("--frames-out", type=Path, metavar="DIR", help="also write every frame as PNG")
+    parser.add_argument("--start", metavar="ISO", help="use only frames from this time on (UTC unless given)")
+    parser.add_argument("--end", metavar="ISO", help="use only frames up to this time (UTC unless given)")
     parser.add_argument(
         "--cluster", metavar="ADDRESS", default=None,
         help="make the segments on a Dask cluster: tcp://HOST:8786, or local:N for N worker processes "
@@ -104,6 +106,7 @@ FLAG_NAMES: dict[str, str] = {
     "job_dir": "--job-dir",
     "input_dir": "INPUT_DIR",
     "encode.profile": "--profile",
+    "range": "--start/--end",
 }
 
 
@@ -137,12 +140,15 @@ def build_request(args: argparse.Namespace) -> Any:
         frames_out=args.frames_out,
         job_dir=args.job_dir,
         resume=args.resume,
+        start=parse_time_arg(args.start, "--start") if args.start else None,
+        end=parse_time_arg(args.end, "--end") if args.end else None,
     )
 
 
 def _detach(args: argparse.Namespace, request: Any) -> int:
     from goesvfi.core.jobs.checkpoint import LOG
     from goesvfi.core.pipeline.commands import default_job_dir
+    from goesvfi.core.portable import detach_options
 
     job_dir: Path = (request.job_dir or default_job_dir(request)).resolve()
     job_dir.mkdir(parents=True, exist_ok=True)
@@ -156,8 +162,8 @@ def _detach(args: argparse.Namespace, request: Any) -> int:
             stdin=subprocess.DEVNULL,
             stdout=console,
             stderr=console,
-            start_new_session=True,
             cwd=os.getcwd(),
+            **detach_options(),
         )
     payload = {"pid": child.pid, "job_dir": str(job_dir), "log": str(job_dir / LOG)}
     if args.json:

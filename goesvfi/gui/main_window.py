@@ -147,8 +147,9 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, f=folder: self.processing.set_input(f))
         menu.setEnabled(bool(self.recent_folders()))
 
-    def _on_use_for_processing(self, folder: str) -> None:
+    def _on_use_for_processing(self, folder: str, start: str = "", end: str = "") -> None:
         self.processing.set_input(folder)
+        self.processing.set_range(start, end)
         self.tabs.setCurrentWidget(self.processing_tab)
 
     def _on_input_changed(self, folder: str) -> None:

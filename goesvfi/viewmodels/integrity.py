@@ -108,6 +108,10 @@ def _time_text(when: datetime | None) -> str:
     return "" if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
+def _iso(when: datetime | None) -> str:
+    return "" if when is None else when.astimezone(UTC).isoformat()
+
+
 class IntegrityViewModel(QObject):
     """See the module docstring. Views bind to the signals; every action is a method here."""
 
@@ -122,7 +126,7 @@ class IntegrityViewModel(QObject):
     failed = pyqtSignal(object)  # a structured error (core fields)
     statusChanged = pyqtSignal(str)
     liveChanged = pyqtSignal(bool)
-    useForProcessing = pyqtSignal(str)  # the folder, for the processing view-model's set_input
+    useForProcessing = pyqtSignal(str, str, str)  # the folder, and the range's ISO start, end ("" unset)
 
     def __init__(self, settings: SettingsModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -451,8 +455,9 @@ class IntegrityViewModel(QObject):
         return None
 
     def use_for_processing(self) -> None:
+        """Hand the folder, and the range when one is set, to the processing view-model."""
         if self.folder is not None:
-            self.useForProcessing.emit(str(self.folder))
+            self.useForProcessing.emit(str(self.folder), _iso(self.start), _iso(self.end))
 
 
 def _render(render: Any, colour: str, files: list[Path], out_dir: Path, token: CancelToken) -> dict[str, Any]:

@@ -8,6 +8,7 @@ FFmpeg tab's values reach the same job. Start builds the request with the core b
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,19 @@ def check_text(report: Any) -> str:
     )
 
 
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A UTC datetime from a datetime or ISO text ("…Z" too); None for None or ""."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if value.strip() else None
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _range_end(moment: datetime | None, open_end: str) -> str:
+    return open_end if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
 class ProcessingViewModel(QObject):
     """See the module docstring; views connect to the signals and call the methods."""
 
@@ -61,6 +75,9 @@ class ProcessingViewModel(QObject):
     cropNoteChanged = pyqtSignal(str)
     memoryChanged = pyqtSignal(str, bool)  # text, under pressure
     failed = pyqtSignal(object)  # a structured error from Start (bad settings, missing folder)
+    rangeChanged = pyqtSignal(str)  # "Range: 2025-05-08 00:10 UTC to 2025-05-08 00:30 UTC", "" when unset
+    clusterTested = pyqtSignal(int)  # the workers the cluster address reaches (test connection)
+    clusterFailed = pyqtSignal(object)  # the core's structured error for the cluster address
 
     def __init__(self, settings: SettingsModel, parent: QObject | None = None,
                  queue: QueueModel | None = None) -> None:  # fmt: skip
@@ -74,7 +91,11 @@ class ProcessingViewModel(QObject):
         self._crop: Crop | None = None
         self._frames: list[Path] = []
         self._labels: list[str] = []
+        self._listing: list[tuple[Path, datetime | None]] = []  # the folder's frames, before the range
+        self._start_time: datetime | None = None
+        self._end_time: datetime | None = None
         self._check_worker: Worker[Any] | None = None
+        self._cluster_worker: Worker[int] | None = None
         self._running_queue = False
         self.settings.changed.connect(self._on_settings_changed)
         self.runner.finished.connect(self._on_job_ended)
@@ -109,6 +130,8 @@ class ProcessingViewModel(QObject):
             path = path.parent
         self._input = path
         self._crop = None
+        self._start_time = self._end_time = None  # a new folder: all its frames
+        self.rangeChanged.emit("")
         self.cropChanged.emit(None)
         self.inputChanged.emit(str(path) if path else "")
         if path is not None and self._output is None:
@@ -122,22 +145,49 @@ class ProcessingViewModel(QObject):
     def _load_frames(self) -> None:
         from goesvfi.core.pipeline.preview import folder_frames
 
-        self._frames, self._labels = [], []
+        self._listing = []
         if self._input is not None:
             try:
                 listing = folder_frames(self._input)
             except GoesVfiError as exc:
                 self.framesFailed.emit(error_fields(exc))
             else:
-                self._frames = listing.paths
-                self._labels = [
-                    (f"{when:%Y-%m-%d %H:%M} UTC  " if when else "") + path.name
-                    for path, when in zip(listing.paths, listing.times, strict=True)
-                ]
+                self._listing = list(zip(listing.paths, listing.times, strict=True))
+        self._show_frames()
+        self._start_check()
+
+    def _show_frames(self) -> None:
+        """The folder's frames within the range (as the job's discovery keeps them)."""
+        start, end, ranged = self._start_time, self._end_time, self.time_range != (None, None)
+        kept = [(path, when) for path, when in self._listing
+                if not ranged or (when is not None and (start is None or when >= start)
+                                  and (end is None or when <= end))]  # fmt: skip
+        self._frames = [path for path, _ in kept]
+        self._labels = [(f"{when:%Y-%m-%d %H:%M} UTC  " if when else "") + path.name for path, when in kept]
         self.preview.set_frames(self._frames)
         self.framesChanged.emit(self.frame_labels)
         self.summaryChanged.emit(self.summary)
-        self._start_check()
+
+    @property
+    def time_range(self) -> tuple[datetime | None, datetime | None]:
+        """The job's time range (UTC): only frames within it are used; (None, None) for all."""
+        return self._start_time, self._end_time
+
+    def set_range(self, start: datetime | str | None, end: datetime | str | None) -> None:
+        """Use only the frames from ``start`` to ``end`` (datetimes or ISO text, "" or None: open)."""
+        self._start_time, self._end_time = _moment(start), _moment(end)
+        self.rangeChanged.emit(self.range_text)
+        self._show_frames()
+
+    def clear_range(self) -> None:
+        self.set_range(None, None)
+
+    @property
+    def range_text(self) -> str:
+        start, end = self._start_time, self._end_time
+        if start is None and end is None:
+            return ""
+        return f"Range: {_range_end(start, 'the first frame')} to {_range_end(end, 'the last frame')}"
 
     def _start_check(self) -> None:
         if self._check_worker is not None:
@@ -293,9 +343,12 @@ class ProcessingViewModel(QObject):
         """Start the job the tab describes; False (and ``failed``) when it cannot start."""
         if self.runner.busy:
             return False
-        return self._start(self.settings.settings, self._input, self._output, self._crop)
+        return self._start(self.settings.settings, self._input, self._output, self._crop, self.time_range)
 
-    def _start(self, settings: Any, input_dir: Path | None, output: Path | None, crop: Crop | None) -> bool:
+    def _start(
+        self, settings: Any, input_dir: Path | None, output: Path | None, crop: Crop | None,
+        time_range: tuple[datetime | None, datetime | None] = (None, None),
+    ) -> bool:  # fmt: skip
         from goesvfi.core.pipeline.build import build_pipeline_request
         from goesvfi.core.pipeline.errors import PipelineInputError
 
@@ -304,7 +357,10 @@ class ProcessingViewModel(QObject):
                 raise PipelineInputError(
                     "no input folder", setting="input_dir", hint="choose a folder of frames, or drop one here"
                 )
-            request = build_pipeline_request(settings, input_dir=input_dir, output=output, crop=crop)
+            start, end = time_range
+            request = build_pipeline_request(
+                settings, input_dir=input_dir, output=output, crop=crop, start=start, end=end
+            )
             self.settings.save()
         except (GoesVfiError, OSError) as exc:
             self.failed.emit(error_fields(exc))
@@ -389,6 +445,56 @@ class ProcessingViewModel(QObject):
         if folder.exists() and not folder.is_running():
             shutil.rmtree(folder.path, ignore_errors=True)
 
+    # -- cluster (advanced) -------------------------------------------------------------------
+
+    @property
+    def cluster_address(self) -> str:
+        """``pipeline.cluster``: a Dask scheduler address, ``local:N``, or "" for this process."""
+        return str(self.settings.value("pipeline.cluster") or "")
+
+    def set_cluster_address(self, address: str) -> dict[str, Any] | None:
+        return self.set_value("pipeline.cluster", address.strip())
+
+    def test_cluster(self) -> None:
+        """Reach the cluster address in a worker: ``clusterTested`` (workers) or ``clusterFailed``.
+
+        ``local:N`` reports N without starting a LocalCluster; a scheduler is asked for its workers.
+        """
+        from goesvfi.core.jobs.cluster import ClusterAddressError
+
+        address = self.cluster_address
+        if self._cluster_worker is not None:
+            self._cluster_worker.cancel()
+
+        def check(token: CancelToken, progress: Any) -> int:
+            from goesvfi.core.jobs.cluster import connect, local_workers, worker_count
+
+            if not address:
+                raise ClusterAddressError(
+                    "no cluster address: the job runs in this process", setting="pipeline.cluster",
+                    hint="enter a scheduler address such as tcp://host:8786, or local:N",
+                )  # fmt: skip
+            workers = local_workers(address)
+            if workers is not None:
+                return workers
+            with connect(address) as client:
+                return worker_count(client)
+
+        worker: Worker[int] = Worker(check, name="cluster test")
+        worker.signals.finished.connect(lambda count: self._on_cluster(worker, count, None))
+        worker.signals.errored.connect(lambda error: self._on_cluster(worker, None, error))
+        self._cluster_worker = worker
+        start_worker(worker)
+
+    def _on_cluster(self, worker: Worker[int], count: int | None, error: dict[str, Any] | None) -> None:
+        if worker is not self._cluster_worker:
+            return  # an earlier test, overtaken
+        self._cluster_worker = None
+        if error is not None:
+            self.clusterFailed.emit(error)
+        else:
+            self.clusterTested.emit(int(count or 0))
+
     # -- memory ---------------------------------------------------------------------------------
 
     def start_memory_monitor(self) -> None:
@@ -410,4 +516,6 @@ class ProcessingViewModel(QObject):
         self.preview.cancel_all()
         if self._check_worker is not None:
             self._check_worker.cancel()
+        if self._cluster_worker is not None:
+            self._cluster_worker.cancel()
         self.runner.cancel()

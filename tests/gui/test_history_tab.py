@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -365,6 +368,59 @@ def test_clear_older_than_forgets_only_old_operations(
     tab.clear_button.click()
     assert [op.kind for op in _rows(window)] == ["run"]
     assert tab.status_label.text() == "removed 2 operations older than 30 days"
+
+
+def test_the_chart_draws_one_series_per_kind_and_the_success_rates(window: MainWindow) -> None:
+    store = _store(window)
+    _seed(store)
+    with pytest.raises(UserInputError), record("run", {"input_dir": "/data/west"}, store=store):
+        raise UserInputError("no frames", setting="input_dir")
+    tab = window.history_tab
+    assert tab.chart.durations is None  # nothing plotted (nor pyqtgraph loaded for it) before first shown
+    _show_history(window)
+    chart = tab.chart
+    assert chart.durations.objectName() == "historyDurationChart"
+    assert chart.success.objectName() == "historySuccessChart"
+    plot = chart.durations.getPlotItem()
+    assert sorted(item.name() for item in plot.listDataItems()) == ["check", "fetch", "run"]
+    counts = {kind: len(item.getData()[0]) for kind, item in chart.series.items()}
+    assert counts == {"check": 1, "fetch": 1, "run": 2}
+    run_x, run_y = chart.series["run"].getData()
+    assert list(run_x) == sorted(run_x)  # oldest first along the date axis
+    ops = {op.id: op for op in _rows(window) if op.kind == "run"}
+    assert sorted(run_y) == sorted(op.duration_s for op in ops.values())
+    [fetch_brush] = chart.series["fetch"].opts["symbolBrush"]
+    assert fetch_brush.style() == Qt.BrushStyle.NoBrush  # failed: hollow
+    assert sorted(label.text for _, label in plot.legend.items) == ["check", "fetch", "run"]
+    metrics = window.history.metrics
+    assert [m["kind"] for m in metrics] == [kind for kind, _ in chart.rates]
+    assert list(chart.bars.opts["height"]) == pytest.approx([m["success_rate"] * 100 for m in metrics])
+    assert dict(zip([m["kind"] for m in metrics], chart.bars.opts["height"], strict=True)) == pytest.approx(
+        {"check": 100.0, "fetch": 0.0, "run": 50.0}
+    )
+    assert [label.textItem.toPlainText() for label in chart.bar_labels] == ["100%", "0%", "50%"]
+
+    with record("check", {"folder": "/data/east"}, store=store):  # a new operation while shown
+        pass
+    window.history.refresh()
+    assert len(chart.series["check"].getData()[0]) == 2
+    assert len(plot.listDataItems()) == 3  # redrawn in place, not stacked
+
+
+def test_pyqtgraph_is_imported_when_the_history_tab_is_first_shown() -> None:
+    code = (
+        "import sys\n"
+        "from goesvfi.gui import create_main_window\n"
+        "from PyQt6.QtWidgets import QApplication\n"
+        "w = create_main_window(); w.show(); QApplication.processEvents()\n"
+        "print('pyqtgraph' in sys.modules, 'numpy' in sys.modules)\n"
+        "w.tabs.setCurrentWidget(w.history_tab); QApplication.processEvents()\n"
+        "print('pyqtgraph' in sys.modules, w.history_tab.chart.durations is not None)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=120, check=True)  # fmt: skip
+    assert result.stdout.strip().splitlines()[-2:] == ["False False", "True True"]
 
 
 # -- names, shortcuts, help menu -----------------------------------------------------------------

@@ -60,7 +60,7 @@ def window(qtbot: Any, wait_workers: Any) -> Iterator[MainWindow]:
 # (the core imports them where arrays are made), superqt (its qtpy re-wraps every Qt enum: ~0.4 s)
 # and the core's runner, reader and network modules.
 HEAVY_AT_START_UP = ("torch", "cv2", "netCDF4", "dask", "numpy", "PIL", "superqt", "aiohttp", "botocore",
-                     "goesvfi.core.pipeline.runner", "goesvfi.core.render.api")  # fmt: skip
+                     "goesvfi.core.pipeline.runner", "goesvfi.core.render.api", "pyqtgraph")  # fmt: skip
 
 
 def test_start_up_imports_no_heavy_modules() -> None:

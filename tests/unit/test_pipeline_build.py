@@ -321,3 +321,33 @@ def test_demo_honours_the_pipeline_settings(tmp_path: Path, monkeypatch: pytest.
     assert (request.interpolator, request.vfi.flow_preset) == ("flow", "medium")
     assert request.render.native_saturation == 0.3
     assert (request.colour, request.multiplier, request.encode.crf) == ("native", 4, 20)
+
+
+def test_a_time_range_keeps_the_frames_within_it_and_changes_the_identity(tmp_path: Path) -> None:
+    from goesvfi.core.pipeline.errors import NotEnoughFramesError
+    from goesvfi.core.pipeline.frames import discover_frames
+
+    names = [f"GOES19_FD_CH13_20250508T00{minute:02d}00Z.png" for minute in (0, 10, 20, 30, 40)]
+    for name in [*names, "undated.png"]:
+        (tmp_path / name).write_bytes(b"")
+    start, end = datetime(2025, 5, 8, 0, 10, tzinfo=UTC), datetime(2025, 5, 8, 0, 30, tzinfo=UTC)
+    assert len(discover_frames(tmp_path)) == 6  # no range: the undated frame is kept
+    assert [p.name for p in discover_frames(tmp_path, start, end)] == names[1:4]
+    assert [p.name for p in discover_frames(tmp_path, start=end)] == names[3:]
+    with pytest.raises(NotEnoughFramesError) as caught:
+        discover_frames(tmp_path, start, datetime(2025, 5, 8, 0, 15, tzinfo=UTC))
+    assert caught.value.setting == "range"
+    _no_flag_words(caught.value)
+
+    plain = build_pipeline_request(Settings(), input_dir=tmp_path, output=tmp_path / "o.mp4")
+    ranged = build_pipeline_request(
+        Settings(), input_dir=tmp_path, output=tmp_path / "o.mp4", start=start, end=end
+    )
+    assert (ranged.start, ranged.end) == (start, end)
+    assert "range" not in plain.identity()
+    assert ranged.identity() != plain.identity()
+    with pytest.raises(PipelineInputError) as backwards:
+        build_pipeline_request(
+            Settings(), input_dir=tmp_path, output=tmp_path / "o.mp4", start=end, end=start
+        )
+    assert backwards.value.setting == "range"

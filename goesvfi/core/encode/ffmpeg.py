@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 from goesvfi.core.atomic import atomic_path, temp_name
 from goesvfi.core.encode.errors import EncodeError, EncoderUnavailableError
 from goesvfi.core.encode.settings import EncodeSettings, fps_text
+from goesvfi.core.portable import lower_priority
 
 if TYPE_CHECKING:
     import numpy as np  # imported where frames are written: the app starts without numpy
@@ -472,27 +473,6 @@ class FrameWriter:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None or self._proc.poll() is None:
             self.abort()
-
-
-def lower_priority(pid: int, nice: int) -> None:
-    """Make process ``pid`` ``nice`` steps nicer than this one (Unix; a no-op elsewhere).
-
-    Called right after the start, before ffmpeg has frames to encode: the encoder threads it
-    starts later inherit the priority. Threads already running are lowered too (Linux lists
-    them in /proc), since a Linux priority belongs to one thread.
-    """
-    if nice <= 0 or not hasattr(os, "setpriority"):
-        return
-    target = min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
-    try:
-        tasks = [int(name) for name in os.listdir(f"/proc/{pid}/task")]
-    except OSError:
-        tasks = [pid]
-    for task in tasks:
-        try:
-            os.setpriority(os.PRIO_PROCESS, task, target)
-        except OSError as exc:  # it may have exited already; a priority is not worth failing for
-            log.debug("cannot lower the priority of ffmpeg task %d: %s", task, exc)
 
 
 def verify_and_rename(ffmpeg: str, partial: Path, final: Path, expected_frames: int | None) -> None:

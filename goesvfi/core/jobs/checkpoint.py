@@ -7,7 +7,8 @@ A job folder holds::
                     SHA-256, checked on resume), status, progress, pid
     segments/       seg_00000.nut ... one encoded, frame-counted NUT file per block of frame pairs
     control         run | pause | cancel (see jobs.control.ControlFile)
-    job.lock        held (flock) by the process running the job; a crash releases it
+    job.lock        held by the process running the job (filelock: flock on POSIX, msvcrt on
+                    Windows); the system releases it when that process dies, even by ``kill -9``
     job.pid, job.log  the running process and its rotating log (``goesvfi run --detach``)
 
 Why segments: a segment covers a fixed block of input pairs decided before the first frame is
@@ -22,8 +23,6 @@ is discarded.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -34,6 +33,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from goesvfi.core.atomic import write_json_atomic
 from goesvfi.core.errors import UserInputError
@@ -203,9 +204,17 @@ class JobFolder:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the job's lock while running it; a second runner gets :class:`JobBusyError`."""
+        lock = FileLock(self.path / LOCK, timeout=0)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            handle = (self.path / LOCK).open("a+")
+            lock.acquire()
+        except Timeout:
+            pid = self.running_pid()
+            raise JobBusyError(
+                f"job {self.path} is already running" + (f" (pid {pid})" if pid else ""),
+                setting="job_dir",
+                hint="wait for it, or cancel it",
+            ) from None
         except OSError as exc:
             raise JobError(
                 f"cannot use this folder for the job: {exc.strerror or exc}",
@@ -214,36 +223,25 @@ class JobFolder:
                 hint="choose a folder you can write to",
             ) from None
         try:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                pid = self.running_pid()
-                raise JobBusyError(
-                    f"job {self.path} is already running" + (f" (pid {pid})" if pid else ""),
-                    setting="job_dir",
-                    hint="wait for it, or cancel it",
-                ) from None
             self.pid_path.write_text(f"{os.getpid()}\n", encoding="utf-8")
             try:
                 yield
             finally:
                 self.pid_path.unlink(missing_ok=True)
         finally:
-            handle.close()
+            lock.release()
 
     def is_running(self) -> bool:
-        """True while some process holds the job lock."""
-        lock = self.path / LOCK
-        if not lock.exists():
+        """True while some process (this one included) holds the job lock."""
+        lock_path = self.path / LOCK
+        if not lock_path.exists():
             return False
-        with lock.open("a+") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                return True
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        lock = FileLock(lock_path, timeout=0)
+        try:
+            lock.acquire()
+        except (Timeout, OSError):
+            return True
+        lock.release()
         return False
 
     def running_pid(self) -> int | None:

@@ -9,6 +9,7 @@ one reaches its stage.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from goesvfi.core.config import Settings, settings_with
@@ -27,12 +28,15 @@ def build_pipeline_request(
     frames_out: Path | None = None,
     job_dir: Path | None = None,
     resume: bool = False,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> PipelineRequest:
     """The job the settings describe, for the frames in ``input_dir``; checked.
 
     Every job value comes from ``settings``: ``pipeline.*`` (fps, multiplier, colour and table, bad-frame
     policy, segments, memory, timeouts, resize), ``vfi.*`` (the backend and all its options),
-    ``encode.*`` and ``render.*``. Raises a :class:`goesvfi.core.errors.UserInputError` whose
+    ``encode.*`` and ``render.*``. ``start`` and ``end`` (UTC) keep only the frames whose time is
+    within that range. Raises a :class:`goesvfi.core.errors.UserInputError` whose
     ``setting`` names the request field or settings key at fault.
     """
     pipeline = settings.pipeline
@@ -58,6 +62,8 @@ def build_pipeline_request(
         render=settings.render,
         cluster=pipeline.cluster,
         cluster_shared_dir=pipeline.cluster_shared_dir,
+        start=start,
+        end=end,
     )
     request.check()
     return request

@@ -83,7 +83,7 @@ def ffmpeg_commands(request: PipelineRequest) -> list[list[str]]:
         return []
     ffmpeg = resolve_ffmpeg(request.encode.ffmpeg_path)
     check_encoder(ffmpeg, request.encode)
-    paths = discover_frames(request.input_dir)
+    paths = discover_frames(request.input_dir, request.start, request.end)
     frames, _ = inspect_frames(
         paths[:2], timeout_s=request.io_timeout_s, on_bad_frame="stop", resize=request.resize
     )

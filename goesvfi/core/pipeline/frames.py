@@ -15,6 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -79,8 +80,29 @@ def _sort_key_by_time(paths: list[Path]) -> list[Path]:
     return [path for _, _, path in sorted(stamped)]
 
 
-def discover_frames(folder: Path) -> list[Path]:
-    """Image or NetCDF frames directly in ``folder``, in time order (by name when undated)."""
+def _in_range(paths: list[Path], start: datetime | None, end: datetime | None) -> list[Path]:
+    """The frames whose time (from the name) is within [start, end]; undated frames are left out."""
+    from goesvfi.core.timeindex import parse_name
+
+    kept = []
+    for path in paths:
+        try:
+            parsed = parse_name(path.name)
+        except UserInputError:
+            parsed = None
+        if parsed is None:
+            continue
+        if (start is None or parsed.timestamp >= start) and (end is None or parsed.timestamp <= end):
+            kept.append(path)
+    return kept
+
+
+def discover_frames(folder: Path, start: datetime | None = None, end: datetime | None = None) -> list[Path]:
+    """Image or NetCDF frames directly in ``folder``, in time order (by name when undated).
+
+    With ``start`` or ``end`` (UTC), only the frames whose time from the name is within
+    [start, end] are kept; frames without a readable time are kept only when no range is set.
+    """
     if not folder.is_dir():
         raise PipelineInputError(
             "the input folder does not exist or is not a folder", setting="input_dir", value=folder
@@ -103,12 +125,25 @@ def discover_frames(folder: Path) -> list[Path]:
             "keep one kind per input folder"
         )
     frames = _sort_key_by_time(images or netcdf)
+    if start is not None or end is not None:
+        frames = _in_range(frames, start, end)
+        if len(frames) < 2:
+            raise NotEnoughFramesError(
+                f"{folder} holds {len(frames)} frame(s) from {_when(start)} to {_when(end)}; "
+                "at least 2 are needed",
+                setting="range", value=f"{_when(start)} to {_when(end)}",
+                hint="widen the time range, or clear it to use every frame",
+            )  # fmt: skip
     if len(frames) < 2:
         raise NotEnoughFramesError(
             f"{folder} holds {len(frames)} frame(s); at least 2 images "
             f"({', '.join(sorted(IMAGE_SUFFIXES))}) or NetCDF files are needed"
         )
     return frames
+
+
+def _when(moment: datetime | None) -> str:
+    return "any time" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,6 +60,8 @@ class PipelineRequest:
     render: RenderSettings = field(default_factory=RenderSettings)
     cluster: str = ""  # a Dask scheduler address or local:N; empty = this process (speed only)
     cluster_shared_dir: Path | None = None
+    start: datetime | None = None  # only frames whose time (from the name) is within [start, end]
+    end: datetime | None = None
 
     def check(self) -> None:
         """Raise :class:`PipelineInputError` for arguments that cannot work together."""
@@ -69,6 +72,11 @@ class PipelineRequest:
                 hint="give an output video, a folder for the frames, or both",
             )
         self._check_places()
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise PipelineInputError(
+                "the time range ends before it starts", setting="range",
+                value=f"{self.start.isoformat()} to {self.end.isoformat()}", hint="swap the start and end",
+            )  # fmt: skip
         if not 0.1 <= self.fps <= 240:
             raise PipelineInputError(
                 "the frame rate must be between 0.1 and 240", setting="fps", value=f"{self.fps:g}"
@@ -143,6 +151,8 @@ class PipelineRequest:
         }
         if self.colour == "table":  # only then, so jobs of the other colours keep their identity
             identity["colour_table"] = table_identity(self.colour_table)
+        if self.start is not None or self.end is not None:  # likewise: jobs without a range keep theirs
+            identity["range"] = [moment.isoformat() if moment else None for moment in (self.start, self.end)]
         return identity
 
 

@@ -8,6 +8,7 @@ exactly and redoes only unfinished segments, even when the user changed the sett
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ def resume_request(settings: Settings, job_dir: Path) -> PipelineRequest:
         update["render"] = type(settings.render).model_validate(render)
     resumed = resumed.model_copy(update=update)
     crop = (manifest.get("settings") or {}).get("crop")
+    start, end = ((manifest.get("settings") or {}).get("range") or [None, None])[:2]
     return build_pipeline_request(
         resumed,
         input_dir=Path(manifest["input_dir"]),
@@ -80,4 +82,6 @@ def resume_request(settings: Settings, job_dir: Path) -> PipelineRequest:
         crop=crop,
         job_dir=folder.path,
         resume=True,
+        start=datetime.fromisoformat(start) if start else None,
+        end=datetime.fromisoformat(end) if end else None,
     )

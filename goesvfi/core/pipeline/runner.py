@@ -382,7 +382,7 @@ def run_pipeline(
         if progress is not None:
             progress(ProgressEvent("stage", name, done, total))
 
-    paths = discover_frames(request.input_dir)
+    paths = discover_frames(request.input_dir, request.start, request.end)
     stage("check", 0, len(paths))
     frames, skipped = inspect_frames(
         paths,

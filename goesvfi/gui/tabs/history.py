@@ -1,6 +1,6 @@
 """The operation history tab: what ran (from this app and the CLI), how long it took, why it failed.
 
-A table with search and filters over the history view-model, a metrics summary and a painted chart,
+A table with search and filters over the history view-model, a metrics summary and a pyqtgraph chart,
 the details of the selected operation (parameters, error, log lines), export, "clear older than"
 and "Run again with these settings".
 """

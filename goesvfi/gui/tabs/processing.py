@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -72,6 +73,7 @@ class ProcessingTab(QWidget):
         row.addWidget(action_button(self.actions.open_input, "inputBrowseButton", "Browse for the input"))
         io_form.addRow(self._buddy("&Input folder:", self.input_edit), row)
         io_form.addRow("", self.check_label)
+        io_form.addRow("", self._range_row())
         row = QHBoxLayout()
         row.addWidget(self.output_edit, 1)
         row.addWidget(action_button(self.actions.open_output, "outputBrowseButton", "Browse for the output"))
@@ -107,6 +109,7 @@ class ProcessingTab(QWidget):
         self.rife_form.set_enabled("vfi.fp16", self.vm.gpu_available())
         self.advanced.addWidget(self.rife_form)
         job_form.addRow(self.advanced)
+        job_form.addRow(self._cluster_section())
         crop_row = QHBoxLayout()
         crop_row.addWidget(action_button(self.actions.crop, "cropButton", "Crop"))
         self.crop_label = QLabel("no crop")
@@ -137,6 +140,46 @@ class ProcessingTab(QWidget):
         layout.addLayout(left, 2)
         layout.addWidget(frames, 3)
 
+    def _range_row(self) -> QWidget:
+        """The range ("Range: … to …") with a clear button; hidden while the job uses every frame."""
+        self.range_row = QWidget()
+        row = QHBoxLayout(self.range_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.range_label = QLabel("")
+        named(self.range_label, "rangeLabel", "Time range",
+              "Only the frames whose time is within this range are used")  # fmt: skip
+        self.clear_range_button = QPushButton("Clear range")
+        named(self.clear_range_button, "clearRangeButton", "Clear range", "Use every frame in the folder")
+        row.addWidget(self.range_label, 1)
+        row.addWidget(self.clear_range_button)
+        self.range_row.setVisible(False)
+        return self.range_row
+
+    def _cluster_section(self) -> Collapsible:
+        """Advanced: the Dask cluster the job's segments run on, with a connection test."""
+        self.cluster_section = name_collapsible(Collapsible("Advanced"), "clusterOptions", "Advanced")
+        box = QWidget()
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.cluster_edit = QLineEdit()
+        self.cluster_edit.setPlaceholderText("empty: this computer; tcp://host:8786 or local:N")
+        named(self.cluster_edit, "clusterAddressEdit", "Cluster address",
+              "A Dask scheduler address such as tcp://host:8786, or local:N for N worker processes on "
+              "this computer; empty runs the job here")  # fmt: skip
+        self.test_cluster_button = QPushButton("Test connection")
+        named(self.test_cluster_button, "testClusterButton", "Test connection",
+              "Reach the cluster address and report how many workers it has")  # fmt: skip
+        row = QHBoxLayout()
+        row.addWidget(self.cluster_edit, 1)
+        row.addWidget(self.test_cluster_button)
+        form.addRow(self._buddy("Cl&uster:", self.cluster_edit), row)
+        self.cluster_result = ElidingLabel("")
+        named(self.cluster_result, "clusterResultLabel", "Connection test result",
+              "The workers the cluster address reaches, or why it cannot be reached")  # fmt: skip
+        form.addRow("", self.cluster_result)
+        self.cluster_section.addWidget(box)
+        return self.cluster_section
+
     @staticmethod
     def _buddy(text: str, widget: QWidget) -> QLabel:
         """A label whose Alt+letter focuses ``widget``."""
@@ -155,6 +198,12 @@ class ProcessingTab(QWidget):
         vm.cropChanged.connect(self._on_crop_changed)
         vm.cropNoteChanged.connect(self.crop_note.setText)
         vm.memoryChanged.connect(self.run_panel.set_memory)
+        vm.rangeChanged.connect(self._on_range_changed)
+        self.clear_range_button.clicked.connect(vm.clear_range)
+        self.cluster_edit.editingFinished.connect(self._on_cluster_edited)
+        self.test_cluster_button.clicked.connect(self._on_test_cluster)
+        vm.clusterTested.connect(self._on_cluster_tested)
+        vm.clusterFailed.connect(self._on_cluster_failed)
         vm.preview.pairReady.connect(self._on_pair_ready)
         vm.preview.pairBusyChanged.connect(lambda busy: self.actions.preview_pair.setEnabled(not busy))
         vm.settings.changed.connect(self._on_settings_changed)
@@ -187,6 +236,8 @@ class ProcessingTab(QWidget):
         self._fill_choices(self.colour_combo, vm.colours(), vm.colour_choice, vm.colour_label)
         for form in (self.rate_form, self.rife_form):
             form.set_values({key: vm.value(key) for key in list(form.field_keys())})
+        if not self.cluster_edit.hasFocus():
+            self.cluster_edit.setText(vm.cluster_address)
 
     # -- handlers ------------------------------------------------------------------------------
 
@@ -207,6 +258,30 @@ class ProcessingTab(QWidget):
         for form in (self.rate_form, self.rife_form):
             if key in set(form.field_keys()):
                 form.set_error(key, str(error["message"]) if error else None)
+
+    def _on_range_changed(self, text: str) -> None:
+        self.range_label.setText(text)
+        self.range_row.setVisible(bool(text))
+
+    def _on_cluster_edited(self) -> bool:
+        error = self.vm.set_cluster_address(self.cluster_edit.text())
+        self.cluster_result.setText(str(error["message"]) if error else "")
+        return error is None
+
+    def _on_test_cluster(self) -> None:
+        if self._on_cluster_edited():
+            self.test_cluster_button.setEnabled(False)
+            self.cluster_result.setText("connecting…")
+            self.vm.test_cluster()
+
+    def _on_cluster_tested(self, workers: int) -> None:
+        self.test_cluster_button.setEnabled(True)
+        self.cluster_result.setText(f"connected: {workers} worker{'s' if workers != 1 else ''}")
+
+    def _on_cluster_failed(self, error: dict[str, Any]) -> None:
+        self.test_cluster_button.setEnabled(True)
+        self.cluster_result.setText(str(error["message"]))
+        self.cluster_result.setToolTip(str(error.get("hint") or error["message"]))
 
     def _on_colour_chosen(self) -> None:
         choice = self.colour_combo.currentData()
