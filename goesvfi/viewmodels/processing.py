@@ -376,7 +376,8 @@ class ProcessingViewModel(QObject):
         current = self.settings.settings
         values = {f"{section}.{key}": value for section in JOB_SECTIONS
                   for key, value in getattr(current, section).model_dump(mode="json").items()}  # fmt: skip
-        self.queue.add(self._input, self._output, values, self._crop.text if self._crop else None)
+        start, end = (moment.isoformat() if moment else None for moment in self.time_range)
+        self.queue.add(self._input, self._output, values, self._crop.text if self._crop else None, start, end)
         return None
 
     def run_queue(self) -> None:
@@ -398,7 +399,8 @@ class ProcessingViewModel(QObject):
             self._running_queue = False
             self.failed.emit(error_fields(exc))
             return
-        if not self._start(settings, Path(job.input_dir), Path(job.output), crop):
+        time_range = (_moment(job.start), _moment(job.end))
+        if not self._start(settings, Path(job.input_dir), Path(job.output), crop, time_range):
             self._running_queue = False
 
     def _on_job_ended(self, result: Any) -> None:

@@ -34,8 +34,9 @@ class QueueModel(QObject):
     def __len__(self) -> int:
         return len(self._jobs)
 
-    def add(self, input_dir: Path, output: Path, values: dict[str, Any], crop: str | None) -> QueuedJob:
-        job = QueuedJob(str(input_dir), str(output), dict(values), crop)
+    def add(self, input_dir: Path, output: Path, values: dict[str, Any], crop: str | None,
+            start: str | None = None, end: str | None = None) -> QueuedJob:  # fmt: skip
+        job = QueuedJob(str(input_dir), str(output), dict(values), crop, start, end)
         self._jobs.append(job)
         self._save()
         return job

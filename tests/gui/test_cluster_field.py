@@ -110,13 +110,16 @@ def test_use_for_processing_hands_over_the_range_and_it_reaches_the_request(
     assert vm.start()
     assert (requests[0].start, requests[0].end) == (start, end)
     assert requests[0].identity()["range"] == [start.isoformat(), end.isoformat()]
+    assert vm.add_to_queue() is None  # a queued job keeps the range
+    vm.run_queue()
+    assert (requests[-1].start, requests[-1].end) == (start, end)
 
     qtbot.mouseClick(tab.clear_range_button, Qt.MouseButton.LeftButton)
     assert vm.time_range == (None, None)
     assert vm.frame_count == 6
     assert not tab.range_row.isVisibleTo(tab)
     assert vm.start()
-    assert (requests[1].start, requests[1].end) == (None, None)
+    assert (requests[-1].start, requests[-1].end) == (None, None)
 
 
 def test_the_range_controls_and_cluster_controls_are_named(window: MainWindow) -> None:

@@ -150,16 +150,26 @@ def test_user_errors_are_one_line_and_exit_2(
 def test_a_time_range_uses_only_the_frames_within_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from datetime import UTC, datetime
+
+    from goesvfi.core.config import Settings
+    from goesvfi.core.pipeline.resume import resume_request
+
     make_frames(tmp_path / "in", 6)  # 00:01:17, then every 10 minutes to 00:51:17
     code, stdout, stderr = _run(
-        capsys, str(tmp_path / "in"), "--frames-out", str(tmp_path / "png"), "--interpolator", "ffmpeg",
-        "--multiplier", "2", "--start", "2025-05-08T00:10Z", "--end", "2025-05-08T00:35",
-        "--job-dir", str(tmp_path / "job"), "--json",
+        capsys, str(tmp_path / "in"), "-o", str(tmp_path / "r.mp4"), "--frames-out", str(tmp_path / "png"),
+        "--interpolator", "ffmpeg", "--multiplier", "2", "--start", "2025-05-08T00:10Z",
+        "--end", "2025-05-08T00:35", "--preset", "ultrafast", "--job-dir", str(tmp_path / "job"), "--json",
     )  # fmt: skip
     assert code == 0, stderr
     result = json.loads(stdout)
     assert (result["input_frames"], result["output_frames"]) == (3, (3 - 1) * 2 + 1)
     assert len(list((tmp_path / "png").iterdir())) == 5
+    assert probe(tmp_path / "r.mp4")["frames"] == 5
+    resumed = resume_request(Settings(), tmp_path / "job")  # the job's range is kept on resume
+    assert (resumed.start, resumed.end) == (
+        datetime(2025, 5, 8, 0, 10, tzinfo=UTC), datetime(2025, 5, 8, 0, 35, tzinfo=UTC),
+    )  # fmt: skip
     code, _, stderr = _run(capsys, str(tmp_path / "in"), "-o", str(tmp_path / "o.mp4"), "--start", "soon")
     assert code == 2
     assert "--start 'soon' is not an ISO 8601 time" in stderr

@@ -34,8 +34,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from goesvfi.core.atomic import write_json_atomic
 from goesvfi.core.errors import UserInputError
 
@@ -204,6 +202,8 @@ class JobFolder:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the job's lock while running it; a second runner gets :class:`JobBusyError`."""
+        from filelock import FileLock, Timeout  # 60 ms to import: only when a job runs
+
         lock = FileLock(self.path / LOCK, timeout=0)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -236,6 +236,8 @@ class JobFolder:
         lock_path = self.path / LOCK
         if not lock_path.exists():
             return False
+        from filelock import FileLock, Timeout
+
         lock = FileLock(lock_path, timeout=0)
         try:
             lock.acquire()

@@ -34,6 +34,8 @@ class QueuedJob:
     output: str
     values: dict[str, Any] = field(default_factory=dict)  # settings key -> value
     crop: str | None = None
+    start: str | None = None  # the time range (ISO, UTC): only frames within it are used
+    end: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
