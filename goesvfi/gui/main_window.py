@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
             a.next_gap.triggered.connect(self.integrity_tab.timeline.next_gap)
             a.previous_gap.triggered.connect(self.integrity_tab.timeline.previous_gap)
         self.integrity.useForProcessing.connect(self._on_use_for_processing)
+        self.processing.integrityRequested.connect(self._on_integrity_requested)
         self.integrity.failed.connect(self.show_error)
         for index, action in enumerate(a.tabs):
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
@@ -146,6 +147,11 @@ class MainWindow(QMainWindow):
             action.setToolTip(f"Open {folder}")
             action.triggered.connect(lambda _=False, f=folder: self.processing.set_input(f))
         menu.setEnabled(bool(self.recent_folders()))
+
+    def _on_integrity_requested(self, folder: str) -> None:
+        self.integrity.set_folder(folder)
+        self.tabs.setCurrentWidget(self.integrity_tab)
+        self.integrity.scan()
 
     def _on_use_for_processing(self, folder: str, start: str = "", end: str = "") -> None:
         self.processing.set_input(folder)

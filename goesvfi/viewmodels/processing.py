@@ -66,6 +66,7 @@ class ProcessingViewModel(QObject):
     """See the module docstring; views connect to the signals and call the methods."""
 
     inputChanged = pyqtSignal(str)
+    integrityRequested = pyqtSignal(str)  # the input folder, to check in the integrity tab
     outputChanged = pyqtSignal(str)
     framesChanged = pyqtSignal(list)  # one label per frame ("2025-05-08 00:01 UTC  name.png")
     framesFailed = pyqtSignal(object)
@@ -122,6 +123,13 @@ class ProcessingViewModel(QObject):
     @property
     def frame_labels(self) -> list[str]:
         return list(self._labels)
+
+    def open_in_integrity(self) -> bool:
+        """Ask for the input folder to be checked in the integrity tab (the window routes it)."""
+        if self._input is None:
+            return False
+        self.integrityRequested.emit(str(self._input))
+        return True
 
     def set_input(self, folder: Path | str | None) -> None:
         """Load ``folder``'s frames (a quick listing here; thumbnails and the check in workers)."""

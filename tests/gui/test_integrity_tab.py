@@ -353,6 +353,15 @@ def test_folder_reaches_processing_view_model(qtbot: Any, window: MainWindow, fo
         qtbot.mouseClick(window.integrity_tab.use_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [str(folder)]
     assert window.tabs.currentWidget() is window.processing_tab
+    # ... and back: the link under the processing tab's folder check opens the integrity tab.
+    link = window.processing_tab.findChild(QWidget, "openIntegrityButton")
+    assert link is not None and link.isEnabled()
+    with qtbot.waitSignal(window.integrity.slotsChanged, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(link, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.integrity.busy)
+    assert window.tabs.currentWidget() is window.integrity_tab
+    assert window.integrity.folder == folder
+    assert [i for i, s in enumerate(window.integrity.slots) if s.status == "missing"] == list(MISSING)
 
 
 def test_timeline_click_and_keyboard_select_the_right_slots(qtbot: Any, window: MainWindow,

@@ -53,6 +53,13 @@ class ProcessingTab(QWidget):
         self.check_label = ElidingLabel("")
         named(self.check_label, "folderCheckLabel", "Folder check",
                "The folder's frames checked against the expected times")  # fmt: skip
+        self.integrity_link = QPushButton("Gaps and fetching…")
+        self.integrity_link.setFlat(True)
+        self.integrity_link.setEnabled(False)
+        named(self.integrity_link, "openIntegrityButton", "Open the folder in the Integrity check tab",
+              "See the folder's gaps on a timeline and fetch the missing frames (Integrity check tab)")  # fmt: skip
+        self.integrity_link.clicked.connect(vm.open_in_integrity)
+        vm.inputChanged.connect(lambda folder: self.integrity_link.setEnabled(bool(folder)))
         self.previews = PreviewStrip(vm)
         self.pair = PairPreview()
         self.run_panel = RunPanel(vm.runner, actions.start, actions.pause, actions.cancel)
@@ -72,7 +79,10 @@ class ProcessingTab(QWidget):
         row.addWidget(self.input_edit, 1)
         row.addWidget(action_button(self.actions.open_input, "inputBrowseButton", "Browse for the input"))
         io_form.addRow(self._buddy("&Input folder:", self.input_edit), row)
-        io_form.addRow("", self.check_label)
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_label, 1)
+        check_row.addWidget(self.integrity_link)
+        io_form.addRow("", check_row)
         io_form.addRow("", self._range_row())
         row = QHBoxLayout()
         row.addWidget(self.output_edit, 1)
