@@ -355,7 +355,8 @@ def test_folder_reaches_processing_view_model(qtbot: Any, window: MainWindow, fo
     assert window.tabs.currentWidget() is window.processing_tab
     # ... and back: the link under the processing tab's folder check opens the integrity tab.
     link = window.processing_tab.findChild(QWidget, "openIntegrityButton")
-    assert link is not None and link.isEnabled()
+    assert link is not None
+    assert link.isEnabled()
     with qtbot.waitSignal(window.integrity.slotsChanged, timeout=TIMEOUT_MS):
         qtbot.mouseClick(link, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.integrity.busy)
