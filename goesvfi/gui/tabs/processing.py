@@ -57,7 +57,7 @@ class ProcessingTab(QWidget):
         self.integrity_link.setFlat(True)
         self.integrity_link.setEnabled(False)
         named(self.integrity_link, "openIntegrityButton", "Open the folder in the Integrity check tab",
-              "See the folder's gaps on a timeline and fetch the missing ones (Integrity check tab)")  # fmt: skip
+              "See the gaps on a timeline and fetch the missing frames (Integrity check tab)")  # fmt: skip
         self.integrity_link.clicked.connect(vm.open_in_integrity)
         vm.inputChanged.connect(lambda folder: self.integrity_link.setEnabled(bool(folder)))
         self.previews = PreviewStrip(vm)
