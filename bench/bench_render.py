@@ -34,7 +34,9 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
 
-OURS = PEAK + """
+OURS = (
+    PEAK
+    + """
 import json, sys, time
 from pathlib import Path
 from goesvfi.core.render import RenderOptions, render_file
@@ -46,8 +48,11 @@ rss_mb = peak_rss_mb()
 print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mb": rss_mb, "width": result.width,
                   "height": result.height}))
 """
+)
 
-BASELINE = PEAK + """
+BASELINE = (
+    PEAK
+    + """
 import json, sys, time
 import numpy as np, xarray as xr
 import matplotlib
@@ -65,6 +70,7 @@ seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 rss_mb = peak_rss_mb()
 print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mb": rss_mb}))
 """
+)
 
 
 def child(code: str, *args: str) -> dict[str, float]:
@@ -92,20 +98,33 @@ def main() -> None:
     nc = folder / f"synthetic_FD_C{args.band:02d}_{args.size}.nc"
     if not nc.exists():
         started = time.perf_counter()
-        write_abi_file(nc, product="ABI-L1b-RadF", band=args.band, shape=(args.size, args.size),
-                       start=datetime(2025, 5, 8, 0, 0, 20, tzinfo=UTC))
-        print(f"generated {nc.name} ({nc.stat().st_size / 2**20:.0f} MB) in "
-              f"{time.perf_counter() - started:.1f} s")
+        write_abi_file(
+            nc,
+            product="ABI-L1b-RadF",
+            band=args.band,
+            shape=(args.size, args.size),
+            start=datetime(2025, 5, 8, 0, 0, 20, tzinfo=UTC),
+        )
+        print(
+            f"generated {nc.name} ({nc.stat().st_size / 2**20:.0f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
     ours = child(OURS, str(nc), str(folder), args.colour, str(args.downsample))
-    print(f"goesvfi  render_file ({args.colour}, downsample {args.downsample}): {ours['seconds']:.2f} s "
-          f"(CPU {ours['cpu']:.2f} s), peak RSS {ours['rss_mb']:.0f} MB, "
-          f"{ours['width']:.0f}x{ours['height']:.0f}   [targets: <= 2 s, <= 600 MB]")
+    print(
+        f"goesvfi  render_file ({args.colour}, downsample {args.downsample}): {ours['seconds']:.2f} s "
+        f"(CPU {ours['cpu']:.2f} s), peak RSS {ours['rss_mb']:.0f} MB, "
+        f"{ours['width']:.0f}x{ours['height']:.0f}   [targets: <= 2 s, <= 600 MB]"
+    )
     if not args.no_baseline:
         base = child(BASELINE, str(nc), str(folder))
-        print(f"baseline xarray + matplotlib: {base['seconds']:.2f} s (CPU {base['cpu']:.2f} s), "
-              f"peak RSS {base['rss_mb']:.0f} MB")
-        print(f"speed-up {base['seconds'] / ours['seconds']:.1f}x, "
-              f"memory {base['rss_mb'] / ours['rss_mb']:.1f}x less")
+        print(
+            f"baseline xarray + matplotlib: {base['seconds']:.2f} s (CPU {base['cpu']:.2f} s), "
+            f"peak RSS {base['rss_mb']:.0f} MB"
+        )
+        print(
+            f"speed-up {base['seconds'] / ours['seconds']:.1f}x, "
+            f"memory {base['rss_mb'] / ours['rss_mb']:.1f}x less"
+        )
 
 
 if __name__ == "__main__":

@@ -71,20 +71,28 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         if not any(root.iterdir()):
             gaps, dupes = build_tree(root, args.files)
-            print(f"built {args.files} files ({gaps} gaps, {dupes} duplicates) in "
-                  f"{time.perf_counter() - began:.1f} s under {root}")
+            print(
+                f"built {args.files} files ({gaps} gaps, {dupes} duplicates) in "
+                f"{time.perf_counter() - began:.1f} s under {root}"
+            )
         cache = ScanCache(Path(tmp) / "cache.sqlite3")
         os.sync()
         # Cold = nothing cached by GOES-VFI; the OS still caches the folders just written.
         cold, cold_cpu, expected, missing, duplicates = timed_scan(root, cache)
-        print(f"cold scan : {cold:.3f} s wall, {cold_cpu:.3f} s CPU "
-              f"(expected {expected}, missing {missing}, duplicates {duplicates})")
+        print(
+            f"cold scan : {cold:.3f} s wall, {cold_cpu:.3f} s CPU "
+            f"(expected {expected}, missing {missing}, duplicates {duplicates})"
+        )
         warm = [timed_scan(root, cache)[:2] for _ in range(max(1, args.warm_runs))]
         best = min(warm)
-        print(f"warm scan : {best[0]:.3f} s wall, {best[1]:.3f} s CPU (best of {len(warm)}; "
-              f"worst {max(w for w, _ in warm):.3f} s wall)")
-        print(f"load average now: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
-              "(other work on the machine inflates wall time)")
+        print(
+            f"warm scan : {best[0]:.3f} s wall, {best[1]:.3f} s CPU (best of {len(warm)}; "
+            f"worst {max(w for w, _ in warm):.3f} s wall)"
+        )
+        print(
+            f"load average now: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
+            "(other work on the machine inflates wall time)"
+        )
         tracemalloc.start()
         timed_scan(root, cache)
         _, peak = tracemalloc.get_traced_memory()

@@ -24,8 +24,11 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from goesvfi.core.render.info import read_info
 
-    timeout = (positive_float("--timeout", args.timeout) if args.timeout is not None
-               else args.settings.render.open_timeout_s)
+    timeout = (
+        positive_float("--timeout", args.timeout)
+        if args.timeout is not None
+        else args.settings.render.open_timeout_s
+    )
     files: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     for name in args.files:
@@ -38,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
         files.append(result.fields)
         if not args.json:
             fields = result.fields
-            print(f"{fields['path']}: {fields.get('satellite') or '?'} band {fields.get('band') or '?'} "
-                  f"{fields.get('sector') or '?'} {fields.get('start') or '?'} "
-                  f"{fields['width']}x{fields['height']}"
-                  + (f" {fields['resolution_km']} km" if "resolution_km" in fields else ""))
+            print(
+                f"{fields['path']}: {fields.get('satellite') or '?'} band {fields.get('band') or '?'} "
+                f"{fields.get('sector') or '?'} {fields.get('start') or '?'} "
+                f"{fields['width']}x{fields['height']}"
+                + (f" {fields['resolution_km']} km" if "resolution_km" in fields else "")
+            )
     if args.json:
         emit_json({"files": files, "errors": errors})
     return 1 if errors else 0

@@ -167,9 +167,7 @@ class ScanCache:
             if statement.strip():
                 conn.execute(statement)
         conn.execute("DELETE FROM folders")
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('index_version', ?)", (INDEX_VERSION,)
-        )
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_version', ?)", (INDEX_VERSION,))
 
     def _conn(self) -> sqlite3.Connection:
         local = self._local
@@ -195,8 +193,7 @@ class ScanCache:
                 text = str(exc)
                 if "locked" in text or "busy" in text:
                     raise CacheUnavailable(
-                        f"cache database {self.path} is locked by another program; "
-                        "scanning without the cache"
+                        f"cache database {self.path} is locked by another program; scanning without the cache"
                     ) from exc
                 raise CacheUnavailable(f"cache database {self.path}: {text}") from exc
             except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
@@ -277,9 +274,7 @@ class ScanCache:
             return {}
         return self._run(work, write=False)
 
-    def update_index(
-        self, folders: Mapping[str, Sequence[FileEntry]], removed: Iterable[str] = ()
-    ) -> None:
+    def update_index(self, folders: Mapping[str, Sequence[FileEntry]], removed: Iterable[str] = ()) -> None:
         """Replace the index of each folder in ``folders``, forget ``removed`` ones; one transaction."""
         updated = datetime.now(UTC).isoformat(timespec="seconds")
         rows = [
@@ -342,4 +337,3 @@ class ScanCache:
             ]
 
         return self._run(work, write=False)
-

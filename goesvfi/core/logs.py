@@ -26,14 +26,14 @@ from typing import Any, ParamSpec, TypeVar
 ROOT_LOGGER = "goesvfi"
 LOG_FILE_NAME = "goesvfi.log"
 
-_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "goesvfi_correlation_id", default="-"
-)
+_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("goesvfi_correlation_id", default="-")
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
-_STANDARD_ATTRS = frozenset(
-    vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None)).keys()
-) | {"message", "asctime", "correlation_id"}
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None)).keys()) | {
+    "message",
+    "asctime",
+    "correlation_id",
+}
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -149,9 +149,7 @@ def setup_logging(
     root.propagate = False
 
     debug_names = parse_debug(debug)
-    formatter: logging.Formatter = (
-        JsonFormatter() if json_format else logging.Formatter(_TEXT_FORMAT)
-    )
+    formatter: logging.Formatter = JsonFormatter() if json_format else logging.Formatter(_TEXT_FORMAT)
     corr = CorrelationFilter()
 
     console = logging.StreamHandler(stream or sys.stderr)

@@ -81,9 +81,26 @@ def field_specs(section: str, settings: Settings) -> list[FieldSpec]:
     return model_field_specs(section_model(section), getattr(settings, section), section)
 
 
-_ACRONYMS = {"fps": "FPS", "crf": "CRF", "rife": "RIFE", "gpu": "GPU", "ncnn": "ncnn", "dqf": "DQF",
-             "cdn": "CDN", "ir": "IR", "s3": "S3", "mb": "(MB)", "s": "(s)", "k": "(K)", "fp16": "FP16",
-             "clut": "CLUT", "vis": "visible", "pix": "pixel", "fmt": "format", "ssim": "SSIM"}
+_ACRONYMS = {
+    "fps": "FPS",
+    "crf": "CRF",
+    "rife": "RIFE",
+    "gpu": "GPU",
+    "ncnn": "ncnn",
+    "dqf": "DQF",
+    "cdn": "CDN",
+    "ir": "IR",
+    "s3": "S3",
+    "mb": "(MB)",
+    "s": "(s)",
+    "k": "(K)",
+    "fp16": "FP16",
+    "clut": "CLUT",
+    "vis": "visible",
+    "pix": "pixel",
+    "fmt": "format",
+    "ssim": "SSIM",
+}
 
 
 def field_label(name: str) -> str:

@@ -32,8 +32,20 @@ def run_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, 
 
 
 def test_render_json_outputs(files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, payload = run_json(capsys, ["render", *map(str, files), "--out", str(tmp_path / "o"),
-                                      "--colour", "ir-colour", "--downsample", "2", "--json"])
+    code, payload = run_json(
+        capsys,
+        [
+            "render",
+            *map(str, files),
+            "--out",
+            str(tmp_path / "o"),
+            "--colour",
+            "ir-colour",
+            "--downsample",
+            "2",
+            "--json",
+        ],
+    )
     assert code == 0
     assert payload["errors"] == []
     outputs = payload["outputs"]
@@ -44,14 +56,16 @@ def test_render_json_outputs(files: list[Path], tmp_path: Path, capsys: pytest.C
     assert cv2.imread(first["output"]).shape == (60, 100, 3)
 
 
-def test_batch_continues_after_bad_files(files: list[Path], tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_batch_continues_after_bad_files(
+    files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "GOES19_CONUS_CH13_20250508T001617Z.nc"
     broken.write_bytes(files[0].read_bytes()[:2000])
     text = tmp_path / "notes.nc"
     text.write_text("not netcdf")
-    code, payload = run_json(capsys, ["render", str(broken), str(files[0]), str(text), "--out",
-                                      str(tmp_path / "o"), "--json"])
+    code, payload = run_json(
+        capsys, ["render", str(broken), str(files[0]), str(text), "--out", str(tmp_path / "o"), "--json"]
+    )
     assert code == 1
     assert len(payload["outputs"]) == 1  # type: ignore[arg-type]
     errors = payload["errors"]
@@ -59,10 +73,24 @@ def test_batch_continues_after_bad_files(files: list[Path], tmp_path: Path,
     assert all(e["input"] in e["message"] for e in errors)  # type: ignore[union-attr]
 
 
-def test_folder_input_crop_and_legend(files: list[Path], tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["render", str(files[0].parent), "--out", str(tmp_path), "--lat", "25:45",
-                 "--lon", "-110:-80", "--legend", "--colour", "darkred-blue"])
+def test_folder_input_crop_and_legend(
+    files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "render",
+            str(files[0].parent),
+            "--out",
+            str(tmp_path),
+            "--lat",
+            "25:45",
+            "--lon",
+            "-110:-80",
+            "--legend",
+            "--colour",
+            "darkred-blue",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.count(" -> ") == 2
@@ -81,8 +109,9 @@ def test_folder_input_crop_and_legend(files: list[Path], tmp_path: Path,
         (["--dqf", "most"], "invalid choice"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(files: list[Path], tmp_path: Path, extra: list[str],
-                                            needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_exit_2_with_one_line(
+    files: list[Path], tmp_path: Path, extra: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) if extra[0] == "--dqf" else _no_exit() as caught:
         code = main(["render", str(files[0]), "--out", str(tmp_path), *extra])
     code = caught.value.code if isinstance(caught, pytest.ExceptionInfo) else code
@@ -102,8 +131,13 @@ class _no_exit:
 
 
 def test_info_reads_headers(files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    fd = write_abi_file(tmp_path / "OR_ABI-L1b-RadF-M6C13_G18_s20251280000205_e1_c1.nc", satellite=18,
-                        product="ABI-L1b-RadF", start=START, shape=(100, 100))
+    fd = write_abi_file(
+        tmp_path / "OR_ABI-L1b-RadF-M6C13_G18_s20251280000205_e1_c1.nc",
+        satellite=18,
+        product="ABI-L1b-RadF",
+        start=START,
+        shape=(100, 100),
+    )
     missing = tmp_path / "missing.nc"
     code, payload = run_json(capsys, ["info", str(files[0]), str(fd), str(missing), "--json"])
     assert code == 1
@@ -119,9 +153,24 @@ def test_info_reads_headers(files: list[Path], tmp_path: Path, capsys: pytest.Ca
 
 def test_console_script_end_to_end(files: list[Path], tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "goesvfi", "render", str(files[1]), "--out", str(tmp_path), "--json",
-         "--colour", "native", "--downsample", "2"],
-        capture_output=True, text=True, check=False, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "goesvfi",
+            "render",
+            str(files[1]),
+            "--out",
+            str(tmp_path),
+            "--json",
+            "--colour",
+            "native",
+            "--downsample",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
@@ -132,30 +181,55 @@ def test_console_script_end_to_end(files: list[Path], tmp_path: Path) -> None:
 @pytest.mark.skipif(os.environ.get("RUN_SLOW_TESTS") != "1", reason="minutes long; set RUN_SLOW_TESTS=1")
 def test_full_disk_c02_21696_renders_in_bounded_memory(tmp_path: Path) -> None:
     """The largest ABI file (21696² Band 2) streams through a child process in bounded memory."""
-    nc = write_abi_file(tmp_path / "GOES19_FD_CH02_20250508T000020Z.nc", product="ABI-L1b-RadF", band=2,
-                        start=START, shape=(21696, 21696))
+    nc = write_abi_file(
+        tmp_path / "GOES19_FD_CH02_20250508T000020Z.nc",
+        product="ABI-L1b-RadF",
+        band=2,
+        start=START,
+        shape=(21696, 21696),
+    )
     code = (
         "import sys\nfrom pathlib import Path\nfrom goesvfi.core.render import RenderOptions, render_file\n"
         "render_file(Path(sys.argv[1]), Path(sys.argv[2]), RenderOptions())\n"
         "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(nc), str(tmp_path)], capture_output=True,
-                          text=True, check=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(nc), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
     peak_mb = int(done.stdout.strip().splitlines()[-1]) / 1024
     assert peak_mb < 1024  # a whole float32 array alone would be 1.9 GB
     assert cv2.imread(str(tmp_path / (nc.stem + ".png")), cv2.IMREAD_UNCHANGED).shape == (21696, 21696)
 
 
-def test_size_auto_brings_cdn_and_netcdf_frames_to_one_size(tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    nc = write_abi_file(tmp_path / "GOES19_FD_CH13_20250508T000020Z.nc", product="ABI-L1b-RadF",
-                        start=START, shape=(240, 240))
+def test_size_auto_brings_cdn_and_netcdf_frames_to_one_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nc = write_abi_file(
+        tmp_path / "GOES19_FD_CH13_20250508T000020Z.nc", product="ABI-L1b-RadF", start=START, shape=(240, 240)
+    )
     jpeg = tmp_path / "20251280010_GOES19-ABI-FD-13-120x120.jpg"
     assert main(["render", str(nc), "--out", str(tmp_path / "tmp"), "--downsample", "2"]) == 0
     cv2.imwrite(str(jpeg), cv2.imread(str(tmp_path / "tmp" / (nc.stem + ".png")), cv2.IMREAD_GRAYSCALE))
     capsys.readouterr()
-    code, payload = run_json(capsys, ["render", str(nc), str(jpeg), "--out", str(tmp_path / "o"),
-                                      "--size", "auto", "--colour", "ir-colour", "--json"])
+    code, payload = run_json(
+        capsys,
+        [
+            "render",
+            str(nc),
+            str(jpeg),
+            "--out",
+            str(tmp_path / "o"),
+            "--size",
+            "auto",
+            "--colour",
+            "ir-colour",
+            "--json",
+        ],
+    )
     assert code == 0
     sizes = {(o["width"], o["height"]) for o in payload["outputs"]}  # type: ignore[union-attr]
     assert sizes == {(120, 120)}
@@ -199,8 +273,9 @@ def test_a_file_that_never_answers_times_out_and_blocks_netcdf_until_it_returns(
     assert code == 0
 
 
-def test_native_settings_reach_the_renderer(files: list[Path], tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_native_settings_reach_the_renderer(
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert main(["render", str(files[0]), "--out", str(tmp_path / "a"), "--colour", "native"]) == 0
     monkeypatch.setenv("GOESVFI_RENDER__NATIVE_SATURATION", "0")
     assert main(["render", str(files[0]), "--out", str(tmp_path / "b"), "--colour", "native"]) == 0

@@ -34,7 +34,7 @@ from goesvfi.core.render.synthetic import write_abi_file
 
 WHEN = datetime(2025, 5, 8, 0, 0, 20, tzinfo=UTC)
 
-STAND_IN = textwrap.dedent('''
+STAND_IN = textwrap.dedent("""
     import argparse, os, re, sys, threading
     from pathlib import Path
 
@@ -81,7 +81,7 @@ STAND_IN = textwrap.dedent('''
     target = out / f"{source.stem}-FC.{ext}" if out.is_dir() else out
     image.save(target)
     Path(str(target) + ".args").write_text(" ".join([verb, *sys.argv[1:]]))
-''')
+""")
 
 
 @pytest.fixture
@@ -108,16 +108,18 @@ def test_run_names_the_input_goestools_style_and_passes_r(
 ) -> None:
     events: list[ProgressEvent] = []
     dest = tmp_path / "out" / "coloured.png"
-    result = run_sanchez(grey_frame, dest, SanchezJob(19, WHEN, resolution="0.5"), binary=stand_in,
-                         progress=events.append)
+    result = run_sanchez(
+        grey_frame, dest, SanchezJob(19, WHEN, resolution="0.5"), binary=stand_in, progress=events.append
+    )
     assert result == dest
     image = cv2.imread(str(dest))
     assert image.shape == (240, 240, 3)
     assert [p.name for p in dest.parent.iterdir()] == ["coloured.png"]  # temp folder removed
 
 
-def test_arguments_seen_by_sanchez(stand_in: Path, grey_frame: Path, tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_arguments_seen_by_sanchez(
+    stand_in: Path, grey_frame: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[str] = []
     real_replace = __import__("os").replace
 
@@ -128,8 +130,12 @@ def test_arguments_seen_by_sanchez(stand_in: Path, grey_frame: Path, tmp_path: P
         real_replace(src, dst)
 
     monkeypatch.setattr("goesvfi.core.colour.sanchez.os.replace", spy)
-    run_sanchez(grey_frame, tmp_path / "o.png", SanchezJob(18, WHEN, verb="reproject", resolution="2"),
-                binary=stand_in)
+    run_sanchez(
+        grey_frame,
+        tmp_path / "o.png",
+        SanchezJob(18, WHEN, verb="reproject", resolution="2"),
+        binary=stand_in,
+    )
     args = seen[0].split()
     assert args[0] == "reproject"
     assert args[args.index("-r") + 1] == "2"
@@ -138,31 +144,44 @@ def test_arguments_seen_by_sanchez(stand_in: Path, grey_frame: Path, tmp_path: P
     assert Path(args[args.index("-o") + 1]).name == "GOES18_FD_CH13_20250508T000020Z-FC.png"
 
 
-def test_unknown_name_failure_is_reported(stand_in: Path, grey_frame: Path, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_name_failure_is_reported(
+    stand_in: Path, grey_frame: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Simulate a wrapper bug that forgot the goestools name: Sanchez writes nothing.
     monkeypatch.setattr("goesvfi.core.timeindex.canonical_name", lambda *a, **k: "frame.png")
     with pytest.raises(SanchezError, match=r"wrote no image.*[Uu]nable to find filename parser"):
         run_sanchez(grey_frame, tmp_path / "o.png", SanchezJob(19, WHEN), binary=stand_in)
 
 
-def test_crash_timeout_cancel_and_memory(stand_in: Path, grey_frame: Path, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_timeout_cancel_and_memory(
+    stand_in: Path, grey_frame: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("STAND_IN_MODE", "crash")
     with pytest.raises(SanchezError, match=r"exit 134.*OutOfMemoryException"):
         run_sanchez(grey_frame, tmp_path / "o.png", SanchezJob(19, WHEN), binary=stand_in)
     monkeypatch.setenv("STAND_IN_MODE", "hang")
     with pytest.raises(SanchezError, match=r"did not finish within 0\.5 s"):
-        run_sanchez(grey_frame, tmp_path / "o.png", SanchezJob(19, WHEN, timeout_s=0.5, poll_s=0.05),
-                    binary=stand_in)
+        run_sanchez(
+            grey_frame, tmp_path / "o.png", SanchezJob(19, WHEN, timeout_s=0.5, poll_s=0.05), binary=stand_in
+        )
     token = CancelToken()
     with pytest.raises(CancelledByUser):
-        run_sanchez(grey_frame, tmp_path / "o.png", SanchezJob(19, WHEN, poll_s=0.05), binary=stand_in,
-                    cancel=token, progress=lambda event: token.cancel("test"))
+        run_sanchez(
+            grey_frame,
+            tmp_path / "o.png",
+            SanchezJob(19, WHEN, poll_s=0.05),
+            binary=stand_in,
+            cancel=token,
+            progress=lambda event: token.cancel("test"),
+        )
     monkeypatch.setenv("STAND_IN_MODE", "hog")
     with pytest.raises(SanchezError, match="over the 200 MB limit"):
-        run_sanchez(grey_frame, tmp_path / "o.png", SanchezJob(19, WHEN, memory_limit_mb=200, poll_s=0.05),
-                    binary=stand_in)
+        run_sanchez(
+            grey_frame,
+            tmp_path / "o.png",
+            SanchezJob(19, WHEN, memory_limit_mb=200, poll_s=0.05),
+            binary=stand_in,
+        )
     assert not (tmp_path / "o.png").exists()
     assert not list(tmp_path.glob(".sanchez-*"))
 

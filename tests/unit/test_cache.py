@@ -27,12 +27,14 @@ def test_default_location_is_user_cache_folder() -> None:
 
 def test_index_round_trip_and_recursive_load(tmp_path: Path) -> None:
     cache = ScanCache(tmp_path / "c.sqlite3")
-    cache.update_index({
-        "/data": [entry("a.nc")],
-        "/data/sub": [entry("b.nc"), entry("c.nc", ts_us=None)],
-        "/data2": [entry("x.nc")],
-        "/dat": [entry("y.nc")],
-    })
+    cache.update_index(
+        {
+            "/data": [entry("a.nc")],
+            "/data/sub": [entry("b.nc"), entry("c.nc", ts_us=None)],
+            "/data2": [entry("x.nc")],
+            "/dat": [entry("y.nc")],
+        }
+    )
     flat = cache.load_index("/data", recursive=False)
     assert list(flat) == ["/data"]
     deep = cache.load_index("/data/", recursive=True)

@@ -72,9 +72,12 @@ def test_tint_brightness_saturation_and_gradient_change_the_result() -> None:
     space = np.zeros((1, 4), dtype=bool)
     grey = np.full((1, 4), 150, dtype=np.uint8)  # about 238 K: tinted, not yet white
     base = false_colour(grey, ground, space, NativeOptions())
-    for options in (NativeOptions(tint=parse_tint("ff0000")), NativeOptions(brightness=0.5),
-                    NativeOptions(saturation=0.0),
-                    NativeOptions(gradient=Gradient(((0.0, (255, 0, 0)), (1.0, (0, 0, 255)))))):
+    for options in (
+        NativeOptions(tint=parse_tint("ff0000")),
+        NativeOptions(brightness=0.5),
+        NativeOptions(saturation=0.0),
+        NativeOptions(gradient=Gradient(((0.0, (255, 0, 0)), (1.0, (0, 0, 255))))),
+    ):
         assert not np.array_equal(false_colour(grey, ground, space, options), base)
     grey_only = false_colour(grey, ground, space, NativeOptions(saturation=0.0))
     assert np.ptp(grey_only[0, 0].astype(int)) <= 1
@@ -155,8 +158,11 @@ def test_blend_matches_the_floating_point_formula() -> None:
     options = NativeOptions(brightness=0.9, saturation=0.7)
     got = false_colour(grey, ground, np.zeros((8, 8), dtype=bool), options).astype(float)
     kelvin = 320.0 - grey / 255.0 * 140.0
-    level = np.interp(kelvin, [190, 200, 210, 220, 230, 240, 250, 260, 270, 280, 290, 300, 310],
-                      [1, 0.99, 0.97, 0.94, 0.89, 0.82, 0.73, 0.63, 0.5, 0.39, 0.25, 0.1, 0])
+    level = np.interp(
+        kelvin,
+        [190, 200, 210, 220, 230, 240, 250, 260, 270, 280, 290, 300, 310],
+        [1, 0.99, 0.97, 0.94, 0.89, 0.82, 0.73, 0.63, 0.5, 0.39, 0.25, 0.1, 0],
+    )
     tint = np.array(options.tint) / 255.0
     factor = 2 * (1 - ((tint.max() + tint.min()) - 1))
     pos = (factor * (level - 1) + 1)[..., None]

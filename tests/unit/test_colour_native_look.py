@@ -45,8 +45,9 @@ def frames(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return paths
 
 
-def test_clear_sky_shows_the_underlay_and_cold_clouds_are_white(frames: list[Path],
-                                                                 ocean_world: Path) -> None:
+def test_clear_sky_shows_the_underlay_and_cold_clouds_are_white(
+    frames: list[Path], ocean_world: Path
+) -> None:
     rgb = render_array(frames[0], RenderOptions(colour="native", underlay=ocean_world)).astype(np.float64)
     bt = kelvin(frames[0])
     clear, cold = bt >= 290.0, bt <= 225.0
@@ -66,8 +67,11 @@ def test_brighter_where_colder(frames: list[Path], ocean_world: Path) -> None:
     """Luminance follows temperature: no band of the range is flattened or inverted."""
     luma = render_array(frames[0], RenderOptions(colour="native", underlay=ocean_world)) @ LUMA
     bt = kelvin(frames[0])
-    medians = [np.median(luma[(bt >= k) & (bt < k + 10)]) for k in (215, 235, 255, 275, 295)
-               if ((bt >= k) & (bt < k + 10)).sum() > 20]
+    medians = [
+        np.median(luma[(bt >= k) & (bt < k + 10)])
+        for k in (215, 235, 255, 275, 295)
+        if ((bt >= k) & (bt < k + 10)).sum() > 20
+    ]
     assert len(medians) >= 4
     assert all(a >= b for a, b in itertools.pairwise(medians))
     assert medians[0] - medians[-1] > 150

@@ -120,10 +120,18 @@ def test_every_job_value_comes_from_the_settings(tmp_path: Path) -> None:
         ({}, None, None, "output"),
         ({}, Path("o.avi"), None, "output"),
         ({"vfi.backend": "magic"}, Path("o.mp4"), None, "vfi.backend"),
-        ({"pipeline.colour": "table", "pipeline.colour_table": "rainbow"}, Path("o.mp4"), None,
-         "pipeline.colour_table"),
-        ({"pipeline.colour": "table", "pipeline.colour_table": "/no/such.json"}, Path("o.mp4"), None,
-         "pipeline.colour_table"),
+        (
+            {"pipeline.colour": "table", "pipeline.colour_table": "rainbow"},
+            Path("o.mp4"),
+            None,
+            "pipeline.colour_table",
+        ),
+        (
+            {"pipeline.colour": "table", "pipeline.colour_table": "/no/such.json"},
+            Path("o.mp4"),
+            None,
+            "pipeline.colour_table",
+        ),
     ],
 )
 def test_request_errors_are_structured_and_free_of_flags(

@@ -22,14 +22,21 @@ START = datetime(2025, 5, 8, 0, 0, 20, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def conus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_abi_file(tmp_path_factory.mktemp("api") / "GOES19_CONUS_CH13_20250508T000117Z.nc",
-                          start=START, shape=(300, 500))
+    return write_abi_file(
+        tmp_path_factory.mktemp("api") / "GOES19_CONUS_CH13_20250508T000117Z.nc",
+        start=START,
+        shape=(300, 500),
+    )
 
 
 @pytest.fixture(scope="module")
 def full_disk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_abi_file(tmp_path_factory.mktemp("api") / "GOES19_FD_CH13_20250508T000020Z.nc",
-                          product="ABI-L1b-RadF", start=START, shape=(400, 400))
+    return write_abi_file(
+        tmp_path_factory.mktemp("api") / "GOES19_FD_CH13_20250508T000020Z.nc",
+        product="ABI-L1b-RadF",
+        start=START,
+        shape=(400, 400),
+    )
 
 
 @pytest.fixture
@@ -104,8 +111,10 @@ def test_crop_box_native_and_equirect(full_disk: Path) -> None:
     crop = render_array(full_disk, RenderOptions(lat=(10.0, 50.0), lon=(-120.0, -60.0)))
     assert 20 < crop.shape[0] < 300
     assert 20 < crop.shape[1] < 300
-    flat = render_array(full_disk, RenderOptions(lat=(10.0, 50.0), lon=(-120.0, -60.0),
-                                                 projection="equirect", resolution_deg=0.5))
+    flat = render_array(
+        full_disk,
+        RenderOptions(lat=(10.0, 50.0), lon=(-120.0, -60.0), projection="equirect", resolution_deg=0.5),
+    )
     assert flat.shape == (80, 120, 3)
     assert (flat > 0).all(axis=2).mean() > 0.95  # the whole box is on the disc
 
@@ -193,8 +202,12 @@ def test_options_from_settings() -> None:
 
     settings = RenderSettings(dqf="good", ir_min_k=190.0, native_tint="ff0000", sanchez_resolution="0.5")
     options = options_from_settings(settings, colour="native", dqf=None, downsample=2)
-    assert (options.dqf, options.ir_range, options.colour, options.downsample) == ("good", (190.0, 320.0),
-                                                                                  "native", 2)
+    assert (options.dqf, options.ir_range, options.colour, options.downsample) == (
+        "good",
+        (190.0, 320.0),
+        "native",
+        2,
+    )
     assert options.native is not None
     assert options.native.tint == (255, 0, 0)
     assert options.sanchez_resolution == "0.5"

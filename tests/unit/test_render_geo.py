@@ -64,9 +64,11 @@ def test_crop_window_of_a_box() -> None:
 
 @pytest.mark.parametrize(
     ("lat", "lon", "needle"),
-    [((50.0, 20.0), (-100.0, -90.0), "not a latitude range"),
-     ((10.0, 20.0), (-200.0, -90.0), "not a longitude range"),
-     ((10.0, 20.0), (100.0, 120.0), "not visible")],
+    [
+        ((50.0, 20.0), (-100.0, -90.0), "not a latitude range"),
+        ((10.0, 20.0), (-200.0, -90.0), "not a longitude range"),
+        ((10.0, 20.0), (100.0, 120.0), "not visible"),
+    ],
 )
 def test_bad_boxes_are_user_errors(lat: tuple[float, float], lon: tuple[float, float], needle: str) -> None:
     with pytest.raises(RenderInputError, match=needle):

@@ -45,8 +45,18 @@ NATURAL_EARTH = "data/raster/natural_earth/50-natural-earth-1-downsampled.png"
 # default tint, ground warmer than 285 K stays black (the underlay shows unchanged), about
 # 255 K takes the pure tint and tops colder than 220 K go nearly white.
 EQUALISE_CURVE_K: tuple[tuple[float, float], ...] = (
-    (190.0, 1.0), (200.0, 0.99), (210.0, 0.97), (220.0, 0.94), (230.0, 0.89), (240.0, 0.82),
-    (250.0, 0.73), (260.0, 0.63), (270.0, 0.5), (280.0, 0.39), (290.0, 0.25), (300.0, 0.1),
+    (190.0, 1.0),
+    (200.0, 0.99),
+    (210.0, 0.97),
+    (220.0, 0.94),
+    (230.0, 0.89),
+    (240.0, 0.82),
+    (250.0, 0.73),
+    (260.0, 0.63),
+    (270.0, 0.5),
+    (280.0, 0.39),
+    (290.0, 0.25),
+    (300.0, 0.1),
     (310.0, 0.0),
 )
 # Natural Earth preparation: black point, gamma, saturation and gain (on 0..1 values).

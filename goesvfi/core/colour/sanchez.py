@@ -125,8 +125,9 @@ def _probe(binary: Path) -> list[str]:
     if os.name != "nt" and not os.access(binary, os.X_OK):
         return [f"{binary} is not executable (chmod +x it)"]
     try:
-        done = subprocess.run([str(binary), "--help"], capture_output=True, text=True, timeout=20,
-                              check=False)
+        done = subprocess.run(
+            [str(binary), "--help"], capture_output=True, text=True, timeout=20, check=False
+        )
         text = (done.stdout + done.stderr).lower()
         if "geostationary" not in text and "sanchez" not in text:
             problems.append(f"{binary} does not describe itself as Sanchez when asked for its help")
@@ -140,8 +141,9 @@ def _probe(binary: Path) -> list[str]:
     return problems
 
 
-def health_check(binary: Path, *, refresh: bool = False, clock: Callable[[], float] = time.monotonic
-                 ) -> Health:
+def health_check(
+    binary: Path, *, refresh: bool = False, clock: Callable[[], float] = time.monotonic
+) -> Health:
     """Check ``binary``; the answer is cached for :data:`HEALTH_TTL_S` seconds per path."""
     key = Path(binary).resolve()
     now = clock()
@@ -238,8 +240,19 @@ def _command(binary: Path, job: SanchezJob, source: Path, out_dir: Path) -> list
         raise SanchezInputError(f"Sanchez verb '{job.verb}' is unknown; use geostationary or reproject")
     # An explicit output file: Sanchez treats -o as a folder only for batches.
     target = out_dir / f"{source.stem}-FC.png"
-    cmd = [str(binary), job.verb, "-s", str(source), "-o", str(target), "-r",
-           resolution_arg(job.resolution), "-F", "png", "-f"]
+    cmd = [
+        str(binary),
+        job.verb,
+        "-s",
+        str(source),
+        "-o",
+        str(target),
+        "-r",
+        resolution_arg(job.resolution),
+        "-F",
+        "png",
+        "-f",
+    ]
     if job.underlay is not None:
         cmd += ["-u", str(job.underlay)]
     if job.gradient is not None:
@@ -247,8 +260,14 @@ def _command(binary: Path, job: SanchezJob, source: Path, out_dir: Path) -> list
     return cmd
 
 
-def _supervise(proc: subprocess.Popen[bytes], job: SanchezJob, out_dir: Path, log: Path,
-               cancel: CancelToken | None, progress: ProgressCallback | None) -> None:
+def _supervise(
+    proc: subprocess.Popen[bytes],
+    job: SanchezJob,
+    out_dir: Path,
+    log: Path,
+    cancel: CancelToken | None,
+    progress: ProgressCallback | None,
+) -> None:
     deadline = time.monotonic() + job.timeout_s
     limit = job.memory_limit_mb * 1024 * 1024
     while True:
@@ -263,8 +282,10 @@ def _supervise(proc: subprocess.Popen[bytes], job: SanchezJob, out_dir: Path, lo
         elif time.monotonic() > deadline:
             reason = f"Sanchez did not finish within {job.timeout_s:g} s; raise render.sanchez_timeout_s"
         elif (rss := _tree_rss(proc.pid)) > limit:
-            reason = (f"Sanchez used {rss / 2**20:.0f} MB, over the {job.memory_limit_mb} MB limit; "
-                      "give it a smaller image or raise render.sanchez_memory_mb")
+            reason = (
+                f"Sanchez used {rss / 2**20:.0f} MB, over the {job.memory_limit_mb} MB limit; "
+                "give it a smaller image or raise render.sanchez_memory_mb"
+            )
         if reason is not None:
             proc.kill()
             proc.wait()
@@ -279,8 +300,13 @@ def _supervise(proc: subprocess.Popen[bytes], job: SanchezJob, out_dir: Path, lo
 
 
 def run_sanchez(
-    image: Path, dest: Path, job: SanchezJob, *, binary: Path | None = None,
-    cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
+    image: Path,
+    dest: Path,
+    job: SanchezJob,
+    *,
+    binary: Path | None = None,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Path:
     """Colour ``image`` with Sanchez and move the result to ``dest`` (atomically); return ``dest``."""
     from goesvfi.core.timeindex import canonical_name
@@ -301,8 +327,12 @@ def run_sanchez(
         shutil.copyfile(image, source)
         log = work / "sanchez.log"
         with log.open("wb") as sink:
-            proc = subprocess.Popen(_command(exe, job, source, out_dir), stdout=sink,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                _command(exe, job, source, out_dir),
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
             try:
                 _supervise(proc, job, out_dir, log, cancel, progress)
             finally:
@@ -321,8 +351,12 @@ def run_sanchez(
 
 
 def colour_image(
-    grey: npt.NDArray[np.uint8], job: SanchezJob, *, binary: Path | None = None,
-    cancel: CancelToken | None = None, progress: ProgressCallback | None = None,
+    grey: npt.NDArray[np.uint8],
+    job: SanchezJob,
+    *,
+    binary: Path | None = None,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
 ) -> npt.NDArray[np.uint8]:
     """Colour a grey full-disk IR image (inverted, cold = bright) with Sanchez; return RGB."""
     import cv2
@@ -332,8 +366,9 @@ def colour_image(
         grey_png = Path(tmp) / "grey.png"
         if not cv2.imwrite(str(grey_png), grey):
             raise SanchezError(f"the grey image for Sanchez could not be written to {tmp}")
-        coloured = run_sanchez(grey_png, Path(tmp) / "coloured.png", job, binary=binary,
-                               cancel=cancel, progress=progress)
+        coloured = run_sanchez(
+            grey_png, Path(tmp) / "coloured.png", job, binary=binary, cancel=cancel, progress=progress
+        )
         bgr = cv2.imread(str(coloured), cv2.IMREAD_COLOR)
     if bgr is None:
         raise SanchezError(f"Sanchez's output for the {job.start:%Y-%m-%d %H:%M} image cannot be decoded")

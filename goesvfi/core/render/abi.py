@@ -36,6 +36,7 @@ J2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
 DEFAULT_OPEN_TIMEOUT_S = 30.0
 _DQF_LIMIT = {"good": 0, "usable": 1, "all": 255}
 
+
 @dataclass(frozen=True, slots=True)
 class AbiHeader:
     """What the headers say about a file (read without touching the data)."""
@@ -222,8 +223,13 @@ def _calibrate_radiance(ds: Any, header: AbiHeader, rad: npt.NDArray[np.float64]
 class AbiReader:
     """An open ABI file: header, value table and block reads. Use as a context manager."""
 
-    def __init__(self, ds: netCDF4.Dataset, header: AbiHeader, dqf: DqfPolicy,
-                 timeout_s: float = DEFAULT_OPEN_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        ds: netCDF4.Dataset,
+        header: AbiHeader,
+        dqf: DqfPolicy,
+        timeout_s: float = DEFAULT_OPEN_TIMEOUT_S,
+    ) -> None:
         self._ds = ds
         self.header = header
         self.dqf = dqf
@@ -363,16 +369,16 @@ def _open(path: Path, dqf: DqfPolicy, timeout_s: float) -> AbiReader:
         raise
 
 
-def open_abi(
-    path: Path, dqf: DqfPolicy = "usable", timeout_s: float = DEFAULT_OPEN_TIMEOUT_S
-) -> AbiReader:
+def open_abi(path: Path, dqf: DqfPolicy = "usable", timeout_s: float = DEFAULT_OPEN_TIMEOUT_S) -> AbiReader:
     """Open and identify ``path`` with a deadline; raise a clear error naming the file.
 
     A FIFO or device is refused at once: opening it would wait for a writer.
     """
     check_regular_file(Path(path))
     return call_with_deadline(
-        lambda: _open(Path(path), dqf, timeout_s), timeout_s, str(path), netcdf=True,
+        lambda: _open(Path(path), dqf, timeout_s),
+        timeout_s,
+        str(path),
+        netcdf=True,
         discard=AbiReader.close_in_gate,
     )
-

@@ -155,8 +155,12 @@ class RenderResult:
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        return {"input": str(self.input), "output": str(self.output), "width": self.width,
-                "height": self.height}
+        return {
+            "input": str(self.input),
+            "output": str(self.output),
+            "width": self.width,
+            "height": self.height,
+        }
 
 
 def open_source(path: Path, options: RenderOptions) -> BlockSource:
@@ -189,8 +193,9 @@ def table_for(source: BlockSource, options: RenderOptions) -> ColourTable:
 class _Reporter:
     """Checks the cancel token before each block and reports blocks done."""
 
-    def __init__(self, name: str, total: int, progress: ProgressCallback | None,
-                 cancel: CancelToken | None) -> None:
+    def __init__(
+        self, name: str, total: int, progress: ProgressCallback | None, cancel: CancelToken | None
+    ) -> None:
         from goesvfi.core.jobs.progress import RateMeter
 
         self.name, self.total, self.progress, self.cancel = name, total, progress, cancel
@@ -260,8 +265,9 @@ def _underlay_view(plan: Plan, underlay_path: Path | None) -> tuple[U8, npt.NDAr
     return ground, space
 
 
-def _native_blocks(plan: Plan, table: ColourTable, options: RenderOptions,
-                   report: _Reporter) -> Iterator[tuple[int, U8]]:
+def _native_blocks(
+    plan: Plan, table: ColourTable, options: RenderOptions, report: _Reporter
+) -> Iterator[tuple[int, U8]]:
     """``(first output row, RGB block)``: each grey block tinted and blended over the underlay view.
 
     The levels come from a fixed Kelvin curve, never from the frame's histogram, so blocks are
@@ -309,8 +315,10 @@ def _as_rgb(image: U8) -> U8:
     return rgb
 
 
-def _resize(image: npt.NDArray[np.uint8] | npt.NDArray[np.uint16], size: tuple[int, int] | None,
-            ) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
+def _resize(
+    image: npt.NDArray[np.uint8] | npt.NDArray[np.uint16],
+    size: tuple[int, int] | None,
+) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
     import cv2
 
     if size is None or (image.shape[1], image.shape[0]) == size:
@@ -329,8 +337,9 @@ def _with_legend(image: U8, table: ColourTable) -> U8:
     return np.concatenate([_as_rgb(image), bar[: image.shape[0]]], axis=1)
 
 
-def _render_plain(plan: Plan, table: ColourTable, options: RenderOptions,
-                  report: _Reporter) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
+def _render_plain(
+    plan: Plan, table: ColourTable, options: RenderOptions, report: _Reporter
+) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
     sixteen = options.bit_depth == 16
     shape = (plan.height, plan.width) if table.grey or sixteen else (plan.height, plan.width, 3)
     out: npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
@@ -365,7 +374,10 @@ def _render_sanchez(
 
 
 def render_image(
-    path: Path, options: RenderOptions, *, cancel: CancelToken | None = None,
+    path: Path,
+    options: RenderOptions,
+    *,
+    cancel: CancelToken | None = None,
     progress: ProgressCallback | None = None,
 ) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
     """The image as it would be saved: grey ``(H, W)`` (8 or 16 bit) or RGB ``(H, W, 3)``."""
@@ -379,7 +391,8 @@ def render_image(
         report = _Reporter(Path(path).name, plan.blocks, progress, cancel)
         if options.colour == "native":
             image: npt.NDArray[np.uint8] | npt.NDArray[np.uint16] = _native_image(
-                plan, table, options, report)
+                plan, table, options, report
+            )
         else:
             image = _render_plain(plan, table, options, report)
         report.finish()
@@ -392,7 +405,10 @@ def render_image(
 
 
 def render_array(
-    path: Path, options: RenderOptions, *, cancel: CancelToken | None = None,
+    path: Path,
+    options: RenderOptions,
+    *,
+    cancel: CancelToken | None = None,
     progress: ProgressCallback | None = None,
 ) -> U8:
     """``(H, W, 3)`` uint8 RGB (grey tables give three equal channels)."""
@@ -412,7 +428,11 @@ def _streamable(options: RenderOptions) -> bool:
 
 
 def render_file(
-    path: Path, out_dir: Path, options: RenderOptions, *, cancel: CancelToken | None = None,
+    path: Path,
+    out_dir: Path,
+    options: RenderOptions,
+    *,
+    cancel: CancelToken | None = None,
     progress: ProgressCallback | None = None,
 ) -> RenderResult:
     """Render ``path`` to ``out_dir/<stem>.png`` (atomic). Grey tables write a grey PNG."""
@@ -431,8 +451,7 @@ def render_file(
     if not _streamable(options):
         image = render_image(path, options, cancel=cancel, progress=progress)
         write_png(target, image)
-        return RenderResult(Path(path), target, image.shape[1], image.shape[0],
-                            time.perf_counter() - started)
+        return RenderResult(Path(path), target, image.shape[1], image.shape[0], time.perf_counter() - started)
     source = open_source(path, options)
     try:
         table = table_for(source, options)

@@ -182,8 +182,11 @@ def legend(table: ColourTable, height: int, width: int = 96) -> U8:
     rows = np.arange(height - 2 * margin)
     # Top of the bar is the cold (IR) or bright (visible) end.
     frac = rows / max(1, rows.size - 1)
-    values = table.hi - frac * (table.hi - table.lo) if table.units == "reflectance" else (
-        table.lo + frac * (table.hi - table.lo))
+    values = (
+        table.hi - frac * (table.hi - table.lo)
+        if table.units == "reflectance"
+        else (table.lo + frac * (table.hi - table.lo))
+    )
     colours = table.palette[table.indices(values.astype(np.float32))]
     out[margin : height - margin, 4 : 4 + bar_w] = colours[:, None, :]
     step = 20.0 if table.units == "K" else 0.2
@@ -194,6 +197,7 @@ def legend(table: ColourTable, height: int, width: int = 96) -> U8:
         y = margin + round((1 - f if table.units == "reflectance" else f) * (rows.size - 1))
         cv2.line(out, (4 + bar_w, y), (8 + bar_w, y), (255, 255, 255), 1)
         label = f"{tick:.0f}K" if table.units == "K" else f"{tick:.1f}"
-        cv2.putText(out, label, (11 + bar_w, y + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1,
-                    cv2.LINE_AA)
+        cv2.putText(
+            out, label, (11 + bar_w, y + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA
+        )
     return out

@@ -33,10 +33,7 @@ class GeosProjection:
         return self.h + self.a
 
     def proj4(self) -> str:
-        return (
-            f"+proj=geos +h={self.h:.0f} +a={self.a} +b={self.b} "
-            f"+lon_0={self.lon_0} +sweep={self.sweep}"
-        )
+        return f"+proj=geos +h={self.h:.0f} +a={self.a} +b={self.b} +lon_0={self.lon_0} +sweep={self.sweep}"
 
 
 # sector -> (scene_id, first x, first y, columns, rows) of the 2 km grid (GOES-East values; the
@@ -134,9 +131,7 @@ def scan_to_latlon_relative(
     return lat, dlon
 
 
-def scan_to_latlon(
-    x: npt.ArrayLike, y: npt.ArrayLike, proj: GeosProjection
-) -> tuple[FloatArray, FloatArray]:
+def scan_to_latlon(x: npt.ArrayLike, y: npt.ArrayLike, proj: GeosProjection) -> tuple[FloatArray, FloatArray]:
     """Latitude and longitude (degrees) of scan angles; broadcast ``x`` (row) against ``y`` (column).
 
     Pass ``x`` shaped ``(1, W)`` and ``y`` shaped ``(H, 1)`` to get ``(H, W)`` arrays cheaply.

@@ -204,8 +204,11 @@ class Plan:
         lat = cv2.resize(lat_c, size, interpolation=cv2.INTER_LINEAR)[:height, :width]
         dlon = cv2.resize(dlon_c, size, interpolation=cv2.INTER_LINEAR)[:height, :width]
         lon = (proj.lon_0 + dlon + 180.0) % 360.0 - 180.0
-        space = space_mask(grid.x(c0, c0 + width * f, step=f)[None, :],
-                           grid.y(r0 + out_r0 * f, r0 + out_r1 * f, step=f)[:, None], proj)
+        space = space_mask(
+            grid.x(c0, c0 + width * f, step=f)[None, :],
+            grid.y(r0 + out_r0 * f, r0 + out_r1 * f, step=f)[:, None],
+            proj,
+        )
         lat[space] = np.nan
         return lat.astype(np.float64), lon.astype(np.float64)
 

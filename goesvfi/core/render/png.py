@@ -33,8 +33,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 class PngStreamWriter:
     """Write an image of ``width`` x ``height`` in row blocks (``channels`` 1 or 3, 8 or 16 bit)."""
 
-    def __init__(self, path: Path, width: int, height: int, channels: int = 3, bit_depth: int = 8,
-                 level: int = 1) -> None:
+    def __init__(
+        self, path: Path, width: int, height: int, channels: int = 3, bit_depth: int = 8, level: int = 1
+    ) -> None:
         if channels not in _COLOUR_TYPE or bit_depth not in (8, 16):
             raise ValueError(f"unsupported PNG layout: {channels} channels, {bit_depth} bit")
         self.path = Path(path)
@@ -108,8 +109,9 @@ class PngStreamWriter:
     def __enter__(self) -> PngStreamWriter:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if kind is not None:
             self.abort()
 
