@@ -159,6 +159,20 @@ def main() -> int:
     save(overlay, args.out / "shortcuts.png")
     overlay.reject()
 
+    gaps = tmp / "gaps"  # a day's CONUS folder with an outage and a few single gaps
+    gaps.mkdir()
+    from goesvfi.core.render.synthetic import write_sequence
+
+    written = write_sequence(gaps, 48, shape=(60, 100), product="ABI-L1b-RadC", band=13)
+    for index in (5, 17, 18, 19, 20, 31, 40):
+        Path(written[index]).unlink()
+    window.integrity.set_folder(gaps)
+    window.tabs.setCurrentWidget(window.integrity_tab)
+    window.integrity.scan()
+    wait_for(lambda: bool(window.integrity.slots) and no_workers(), 60, "the integrity scan")
+    settle()
+    save(window, args.out / "integrity.png")
+
     from goesvfi.cli import main as cli  # the command line's operations appear in the history too
 
     cli(["check", str(frames)])

@@ -209,7 +209,7 @@ class IntegrityViewModel(QObject):
         def job(token: CancelToken, progress: Any) -> ScanReport:
             from goesvfi.core.history import record
 
-            with record("scan", params, settings=history) as operation:
+            with record("check", params, settings=history) as operation:  # as `goesvfi check`
                 report = scan_folder(folder, start=start, end=end, interval=interval, satellite=satellite,
                                      settings=scan_settings, cancel=token, progress=progress)  # fmt: skip
                 operation.results.update({"missing": len(report.missing), "found": len(report.found)})

@@ -155,7 +155,7 @@ def test_view_model_scan_and_fetch_without_widgets(qtbot: Any, folder: Path, arc
     fetches = store.query(kind="fetch")
     assert [op.status for op in fetches] == ["ok"]
     assert fetches[0].results["downloaded"] == len(MISSING)
-    assert {op.status for op in store.query(kind="scan")} == {"ok"}
+    assert {op.status for op in store.query(kind="check")} == {"ok"}
 
 
 def test_disk_space_checked_before_any_download(
