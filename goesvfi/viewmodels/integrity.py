@@ -122,6 +122,8 @@ class IntegrityViewModel(QObject):
     summaryChanged = pyqtSignal(str)
     busyChanged = pyqtSignal(bool)  # a scan or fetch is running
     fetchProgress = pyqtSignal(object)  # {"done", "total", "fraction", "speed_bps", "eta_s", "current"}
+    fileProgress = pyqtSignal(object)  # the file most recently updated: {"name", "done", "total"} in bytes
+    diskSpaceLow = pyqtSignal(object, object)  # needed, free bytes: nothing was downloaded; see fetch_anyway
     failuresChanged = pyqtSignal(list)  # ["2025-06-01T12:05Z: message", ...]
     failed = pyqtSignal(object)  # a structured error (core fields)
     statusChanged = pyqtSignal(str)
@@ -147,6 +149,7 @@ class IntegrityViewModel(QObject):
         self._index: dict[datetime, int] = {}
         self.worker: Worker[Any] | None = None
         self.last_fetch: dict[str, Any] | None = None
+        self._refused: set[datetime] | None = None  # the times of the fetch the disk check refused
 
     # -- what to check ----------------------------------------------------------------------------
 
@@ -271,12 +274,20 @@ class IntegrityViewModel(QObject):
                 return False
         return self._fetch(times)
 
+    def fetch_anyway(self) -> bool:
+        """Run the fetch that ``diskSpaceLow`` stopped again, without the disk-space check."""
+        if self.busy or self.folder is None:
+            return False
+        times, self._refused = self._refused, None
+        return self._fetch(times, check_space=False)
+
     def retry_failed(self) -> bool:
         if self.busy or not self.failures:
             return False
         return self._fetch(set(self.failures))
 
-    def _fetch(self, times: set[datetime] | None) -> bool:
+    def _fetch(self, times: set[datetime] | None, *, check_space: bool = True) -> bool:
+        from goesvfi.core.remote.base import DiskSpaceError
         from goesvfi.core.remote.build import build_fetch_request
         from goesvfi.core.remote.job import fetch_range_sync
 
@@ -294,17 +305,21 @@ class IntegrityViewModel(QObject):
         def job(token: CancelToken, progress: Any) -> dict[str, Any]:
             from goesvfi.core.history import record
 
-            with record("fetch", params, settings=settings.history) as operation:
-                payload = fetch(token, progress)
-                operation.results.update({k: payload.get(k) for k in ("downloaded", "failed", "absent")})
-                return payload
+            try:
+                with record("fetch", params, settings=settings.history) as operation:
+                    payload = fetch(token, progress)
+                    operation.results.update({k: payload.get(k) for k in ("downloaded", "failed", "absent")})
+                    return payload
+            except DiskSpaceError as exc:  # before any download: the user decides (fetch_anyway)
+                return {"disk_space": {"needed": exc.needed, "free": exc.free}}
 
         def fetch(token: CancelToken, progress: Any) -> dict[str, Any]:
             request = build_fetch_request(settings.remote, fill=folder, satellite=satellite, product=product,
                                           band=band, start=start, end=end, cancel=token)  # fmt: skip
             if times is not None:
                 request = replace(request, times=tuple(t for t in request.times if t in times))
-            result = fetch_range_sync(request, progress=progress, cancel=token, on_item=progress)
+            result = fetch_range_sync(request, progress=progress, cancel=token, on_item=progress,
+                                      check_space=check_space)  # fmt: skip
             payload = result.to_json()
             if render:
                 payload["rendered"] = _render(settings.render, colour, result.files, folder / "png", token)
@@ -312,7 +327,7 @@ class IntegrityViewModel(QObject):
 
         self.failures.clear()
         self.statusChanged.emit(f"Fetching the missing frames of {folder}…")
-        self._start(Worker(job, name="integrity-fetch"), self._on_fetched)
+        self._start(Worker(job, name="integrity-fetch"), lambda payload: self._on_fetched(payload, times))
         return True
 
     def _on_item(self, item: ItemResult) -> None:
@@ -335,7 +350,15 @@ class IntegrityViewModel(QObject):
     def failure_lines(self) -> list[str]:
         return [f"{_time_text(t)}: {message}" for t, message in sorted(self.failures.items())]
 
-    def _on_fetched(self, payload: dict[str, Any]) -> None:
+    def _on_fetched(self, payload: dict[str, Any], times: set[datetime] | None) -> None:
+        if "disk_space" in payload:
+            self._refused = times
+            needed, free = payload["disk_space"]["needed"], payload["disk_space"]["free"]
+            self.statusChanged.emit(
+                f"The files need {needed / 1e9:.1f} GB and {free / 1e9:.1f} GB is free: nothing fetched"
+            )
+            self.diskSpaceLow.emit(needed, free)
+            return
         self.last_fetch = payload
         self.failuresChanged.emit(self.failure_lines())
         self.statusChanged.emit(
@@ -371,6 +394,9 @@ class IntegrityViewModel(QObject):
             return
         if isinstance(event, ScanReport):  # live mode: the folder after a poll
             self._on_scanned(event)
+            return
+        if isinstance(event, ProgressEvent) and event.name == "fetch-file":
+            self.fileProgress.emit({"name": event.message, "done": event.done, "total": event.total})
             return
         if not isinstance(event, ProgressEvent) or event.name != "fetch":
             return

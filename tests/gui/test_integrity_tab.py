@@ -143,8 +143,15 @@ def test_view_model_scan_and_fetch_without_widgets(qtbot: Any, folder: Path, arc
     assert vm.summary["completeness"] == pytest.approx(100 * len(PRESENT) / COUNT)
     landed: list[int] = []
     vm.slotChanged.connect(landed.append)
+    per_file: list[dict[str, Any]] = []
+    vm.fileProgress.connect(per_file.append)
     _fetch(qtbot, vm, vm.fetch_missing)
     assert sorted(landed) == list(MISSING)  # one signal per file as it landed
+    # Per-file progress in bytes: each fetched file reports its own bytes, ending at its size.
+    sizes = {key: len(archive.files[name]) for key, name in archive.names.items()}
+    last = {info["name"]: info for info in per_file}
+    assert len(last) == len(MISSING)
+    assert all(info["done"] == info["total"] == sizes[name] > 0 for name, info in last.items())
     assert [s.status for s in vm.slots].count("fetched") == len(MISSING)
     assert vm.summary["completeness"] == 100.0
     assert sorted(archive.gets.values()) == [1] * len(MISSING)
@@ -158,7 +165,7 @@ def test_view_model_scan_and_fetch_without_widgets(qtbot: Any, folder: Path, arc
     assert {op.status for op in store.query(kind="check")} == {"ok"}
 
 
-def test_disk_space_checked_before_any_download(
+def test_disk_space_warns_before_any_download_and_fetch_anyway_proceeds(
     qtbot: Any, folder: Path, archive: Archive, settings: SettingsModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import shutil
@@ -167,12 +174,47 @@ def test_disk_space_checked_before_any_download(
     monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=1_000_000))
     vm = IntegrityViewModel(settings)
     _scan(qtbot, vm, folder)
-    with qtbot.waitSignal(vm.failed, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(vm.diskSpaceLow, timeout=TIMEOUT_MS) as blocker:
         assert vm.fetch_missing()
     qtbot.waitUntil(lambda: not vm.busy)
-    assert "MB free but this fetch needs" in blocker.args[0]["message"]
-    assert sum(archive.gets.values()) == 0
+    names = list(archive.files)
+    needed, free = blocker.args
+    assert needed == sum(len(archive.files[names[k]]) for k in MISSING)
+    assert free == 1_000_000
+    assert sum(archive.gets.values()) == 0  # warned before any GET
     assert [s.status for s in vm.slots].count("missing") == len(MISSING)
+    _fetch(qtbot, vm, vm.fetch_anyway)  # the user said "fetch anyway"
+    assert sorted(archive.gets.values()) == [1] * len(MISSING)
+    assert [s.status for s in vm.slots].count("fetched") == len(MISSING)
+
+
+def test_tab_asks_before_fetching_past_the_free_space(
+    qtbot: Any, tab: IntegrityTab, folder: Path, archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from PyQt6.QtWidgets import QMessageBox
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=1_000_000))
+    asked: list[str] = []
+
+    def answer(parent: Any, title: str, text: str, *args: Any) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    tab.folder_edit.setText(str(folder))
+    with qtbot.waitSignal(tab.vm.slotsChanged, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(tab.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.vm.busy)
+    with qtbot.waitSignal(tab.vm.slotsChanged, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(tab.fetch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.vm.busy)
+    assert len(asked) == 1
+    assert "GB is free. Fetch anyway?" in asked[0]
+    assert sorted(archive.gets.values()) == [1] * len(MISSING)
+    assert " of " in tab.file_progress.text() and tab.file_progress.text().endswith(" MB")
 
 
 def test_exports_are_the_core_reports(

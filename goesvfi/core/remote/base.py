@@ -134,7 +134,14 @@ class VerificationError(TransientError):
 
 
 class DiskSpaceError(RemoteError):
+    """``needed``: the bytes the fetch would write; ``free``: the bytes free at the destination."""
+
     kind = "disk"
+
+    def __init__(self, message: str, *, needed: int = 0, free: int = 0) -> None:
+        super().__init__(message)
+        self.needed = needed
+        self.free = free
 
 
 class LocalWriteError(OperationError):

@@ -25,7 +25,7 @@ from goesvfi.core.config import RemoteSettings
 from goesvfi.core.framefiles import dated_frames
 from goesvfi.core.jobs.control import CancelledByUser, CancelToken
 from goesvfi.core.jobs.progress import ProgressCallback, ProgressEvent, RateMeter
-from goesvfi.core.remote.base import FetchInputError, Store, Wanted
+from goesvfi.core.remote.base import FetchInputError, OnBytes, Store, Wanted
 from goesvfi.core.remote.cdn import CdnStore
 from goesvfi.core.remote.composite import ORDERS, CompositeStore, ItemResult, Located
 from goesvfi.core.remote.download import RateLimiter, Transfer
@@ -44,6 +44,7 @@ T = TypeVar("T")
 ItemCallback = Callable[[ItemResult], None]  # one frame settled (see FetchSession.run)
 MAX_FRAMES = 100_000
 PROGRESS_EVERY_S = 0.25
+FILE_PROGRESS_EVERY_S = 0.2  # per file: at most this often, plus the file's last bytes
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,24 @@ class _Progress:
         if time.monotonic() - self._last >= PROGRESS_EVERY_S:
             self.emit()
 
+    def file_bytes(self, name: str, total: int | None) -> OnBytes:
+        """An ``on_bytes`` for one file: adds to the job's bytes and reports the file's own
+        progress as ``item`` events named ``fetch-file`` (``done``/``total`` in bytes)."""
+        done = 0
+        last = -FILE_PROGRESS_EVERY_S
+
+        def on_bytes(amount: int) -> None:
+            nonlocal done, last
+            self.add_bytes(amount)
+            done = done + amount if total is None else min(total, done + amount)  # a retry restarts
+            now = time.monotonic()
+            if self._callback is None or (now - last < FILE_PROGRESS_EVERY_S and done != total):
+                return
+            last = now
+            self._callback(ProgressEvent("item", "fetch-file", done, total, message=name))
+
+        return on_bytes
+
     def item_done(self, item: ItemResult) -> None:
         self.done += 1
         self.current = f"{item.wanted.describe()}: {item.status}"
@@ -259,11 +278,15 @@ class FetchSession:
         dest: Path,
         progress: ProgressCallback | None = None,
         on_item: ItemCallback | None = None,
+        *,
+        check_space: bool = True,
     ) -> FetchResult:
         """Fetch ``frames`` into ``dest`` (skipping ones already there); never raises per frame.
 
         ``on_item`` gets each frame's :class:`ItemResult` as soon as it is settled (a file landed,
         verified, or the frame was found absent or failed), in the thread running the job.
+        ``check_space``: raise :class:`~goesvfi.core.remote.base.DiskSpaceError` before any download
+        when the located objects would not fit; False fetches anyway (the user was warned).
         """
         started = time.monotonic()
         dest = _prepare_dest(dest)
@@ -310,14 +333,16 @@ class FetchSession:
         async def fetch(index: int) -> None:
             async with limit:
                 tracker.current = frames[index].describe()
-                results[index] = await self.composite.fetch(
-                    frames[index], dest, tracker.add_bytes, located[index]
-                )
+                found = located[index]
+                name = found.candidate.locator.rsplit("/", 1)[-1]
+                on_bytes = tracker.file_bytes(name, found.candidate.size)
+                results[index] = await self.composite.fetch(frames[index], dest, on_bytes, found)
             tracker.item_done(results[index])
 
         await _all(check_present(index) for index in present)
         await _all(locate(index) for index in todo)
-        check_free_space(dest, sum(found.candidate.size or 0 for found in located.values()))
+        if check_space:
+            check_free_space(dest, sum(found.candidate.size or 0 for found in located.values()))
         await _all(fetch(index) for index in sorted(located))
         result = FetchResult(
             [results[i] for i in range(len(frames))], self.stats_json(), time.monotonic() - started
@@ -422,14 +447,15 @@ async def fetch_range(
     cancel: CancelToken | None = None,
     rng_seed: int | None = None,
     on_item: ItemCallback | None = None,
+    check_space: bool = True,
 ) -> FetchResult:
     """Fetch every frame of ``request`` into ``request.dest``; cancel leaves nothing partial.
-    ``on_item``: see :meth:`FetchSession.run`."""
+    ``on_item`` and ``check_space``: see :meth:`FetchSession.run`."""
     frames = request.wanted_frames()
 
     async def job() -> FetchResult:
         async with FetchSession(request.settings, rng_seed=rng_seed) as session:
-            return await session.run(frames, request.dest, progress, on_item)
+            return await session.run(frames, request.dest, progress, on_item, check_space=check_space)
 
     return await run_cancellable(job(), cancel)
 
@@ -440,6 +466,9 @@ def fetch_range_sync(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     on_item: ItemCallback | None = None,
+    check_space: bool = True,
 ) -> FetchResult:
     """:func:`fetch_range` for a plain thread (the CLI and Qt workers)."""
-    return asyncio.run(fetch_range(request, progress=progress, cancel=cancel, on_item=on_item))
+    return asyncio.run(
+        fetch_range(request, progress=progress, cancel=cancel, on_item=on_item, check_space=check_space)
+    )

@@ -38,5 +38,7 @@ def check_free_space(dest: Path, needed: int) -> None:
     if needed + DISK_RESERVE_BYTES > free:
         raise DiskSpaceError(
             f"{dest} has {free / 1e6:.0f} MB free but this fetch needs about {needed / 1e6:.0f} MB "
-            f"(plus {DISK_RESERVE_BYTES // 1_000_000} MB kept free)"
+            f"(plus {DISK_RESERVE_BYTES // 1_000_000} MB kept free)",
+            needed=needed,
+            free=free,
         )

@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -232,6 +233,9 @@ class IntegrityTab(QWidget):
                                   "Keep the folder up to date as new scans are published")  # fmt: skip
         self.live_button.setCheckable(True)
         self.progress = _named(QProgressBar(), "integrityFetchProgress", "Fetch progress", "Frames settled")
+        self.file_progress = _named(QProgressBar(), "fileProgressBar", "File progress",
+                                    "Bytes of the file downloaded most recently")  # fmt: skip
+        self.file_progress.setFormat("%p%")
         self.detail_label = _named(
             QLabel(""), "integrityFetchDetail", "Fetch details", "Speed, time left and the current file"
         )
@@ -319,6 +323,7 @@ class IntegrityTab(QWidget):
         layout.addWidget(sources)
         layout.addLayout(fetch_row)
         layout.addWidget(self.progress)
+        layout.addWidget(self.file_progress)
         layout.addWidget(self.detail_label)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.timeline)
@@ -357,6 +362,8 @@ class IntegrityTab(QWidget):
         vm.summaryChanged.connect(self.summary_label.setText)
         vm.busyChanged.connect(self._on_busy)
         vm.fetchProgress.connect(self._on_progress)
+        vm.fileProgress.connect(self._on_file_progress)
+        vm.diskSpaceLow.connect(self._on_disk_space_low)
         vm.failuresChanged.connect(self._on_failures)
         vm.failed.connect(self._on_failed)
         vm.statusChanged.connect(self.detail_label.setText)
@@ -456,6 +463,24 @@ class IntegrityTab(QWidget):
         eta = f", {info['eta_s']:.0f} s left" if info["eta_s"] is not None else ""
         speed = f"{info['speed_bps'] / 1e6:.2f} MB/s"
         self.detail_label.setText(f"{info['done']}/{info['total']} frames, {speed}{eta} — {info['current']}")
+
+    def _on_file_progress(self, info: dict[str, Any]) -> None:
+        total = info["total"] or 0
+        self.file_progress.setRange(0, 1000 if total else 0)  # permille: a file's bytes pass 2**31
+        self.file_progress.setValue(round(1000 * info["done"] / total) if total else 0)
+        size = f"{total / 1e6:.1f} MB" if total else "unknown size"
+        self.file_progress.setFormat(f"{info['name']}: {info['done'] / 1e6:.1f} of {size}")
+
+    def _on_disk_space_low(self, needed: int, free: int) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Not enough free space",
+            f"The files need {needed / 1e9:.1f} GB and {free / 1e9:.1f} GB is free. Fetch anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.vm.fetch_anyway()
 
     def _on_failures(self, lines: list[str]) -> None:
         self.failures_list.clear()
