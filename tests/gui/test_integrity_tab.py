@@ -214,7 +214,8 @@ def test_tab_asks_before_fetching_past_the_free_space(
     assert len(asked) == 1
     assert "GB is free. Fetch anyway?" in asked[0]
     assert sorted(archive.gets.values()) == [1] * len(MISSING)
-    assert " of " in tab.file_progress.text() and tab.file_progress.text().endswith(" MB")
+    assert " of " in tab.file_progress.text()
+    assert tab.file_progress.text().endswith(" MB")
 
 
 def test_exports_are_the_core_reports(
