@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _TMP = tempfile.TemporaryDirectory(prefix="goesvfi-screenshots-")
@@ -78,6 +79,44 @@ def make_frames(folder: Path) -> None:
 
     folder.mkdir(parents=True)
     write_sequence(folder, 8, shape=(384, 640), product="ABI-L1b-RadC", band=13, satellite=19)
+
+
+def fetch_mid_way(window: Any, removed: dict[int, bytes], shot: Path) -> None:
+    """Serve the removed frames from a local S3 (moto, 127.0.0.1) and grab the tab mid-fetch."""
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{server._server.server_port}"  # moto has no public port attribute
+    client = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+    client.create_bucket(Bucket="noaa-goes19")
+    client.put_bucket_acl(Bucket="noaa-goes19", ACL="public-read")
+    first = datetime(2025, 5, 8, 0, 1, 17, tzinfo=UTC)
+
+    def stamp(when: datetime) -> str:
+        return f"{when:%Y%j%H%M%S}{when.microsecond // 100_000}"
+
+    for index, data in removed.items():
+        start = first + timedelta(minutes=5 * index)
+        end = start + timedelta(minutes=2, seconds=23)
+        name = (
+            f"OR_ABI-L1b-RadC-M6C13_G19_s{stamp(start)}_e{stamp(end)}_c{stamp(end + timedelta(seconds=4))}.nc"
+        )
+        client.put_object(Bucket="noaa-goes19", Key=f"ABI-L1b-RadC/{start:%Y/%j/%H}/{name}", Body=data,
+                          ACL="public-read")  # fmt: skip
+    window.settings.set_values({"remote.source": "s3", "remote.s3_endpoint": url, "remote.concurrency": 1,
+                                "remote.max_rate": 20_000})  # fmt: skip
+    landed: list[int] = []
+    window.integrity.slotChanged.connect(landed.append)
+    window.integrity.fetch_missing()
+    wait_for(lambda: len(landed) >= 3, 120, "three fetched frames")
+    save(window, shot)
+    wait_for(no_workers, 120, "the fetch")
+    server.stop()
 
 
 def main() -> int:
@@ -164,7 +203,9 @@ def main() -> int:
     from goesvfi.core.render.synthetic import write_sequence
 
     written = write_sequence(gaps, 48, shape=(60, 100), product="ABI-L1b-RadC", band=13)
+    removed = {}
     for index in (5, 17, 18, 19, 20, 31, 40):
+        removed[index] = Path(written[index]).read_bytes()
         Path(written[index]).unlink()
     window.integrity.set_folder(gaps)
     window.tabs.setCurrentWidget(window.integrity_tab)
@@ -172,6 +213,7 @@ def main() -> int:
     wait_for(lambda: bool(window.integrity.slots) and no_workers(), 60, "the integrity scan")
     settle()
     save(window, args.out / "integrity.png")
+    fetch_mid_way(window, removed, args.out / "integrity_fetch.png")
 
     from goesvfi.cli import main as cli  # the command line's operations appear in the history too
 

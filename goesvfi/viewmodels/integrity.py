@@ -344,6 +344,7 @@ class IntegrityViewModel(QObject):
             slot = replace(slot, status=SLOT_FAILED, message=item.message)
         self.slots[index] = slot
         self.slotChanged.emit(index)
+        self._summarise()  # the counts follow the frames as they land
         if item.status == "failed" or item.status == "absent":
             self.failuresChanged.emit(self.failure_lines())
 

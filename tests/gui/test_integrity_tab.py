@@ -145,8 +145,11 @@ def test_view_model_scan_and_fetch_without_widgets(qtbot: Any, folder: Path, arc
     vm.slotChanged.connect(landed.append)
     per_file: list[dict[str, Any]] = []
     vm.fileProgress.connect(per_file.append)
+    counted: list[int] = []  # the summary's fetched count, seen as each file lands
+    vm.summaryChanged.connect(lambda _text: counted.append(vm.summary["fetched"]))
     _fetch(qtbot, vm, vm.fetch_missing)
     assert sorted(landed) == list(MISSING)  # one signal per file as it landed
+    assert sorted(set(counted) - {0}) == list(range(1, len(MISSING) + 1))  # the counts follow
     # Per-file progress in bytes: each fetched file reports its own bytes, ending at its size.
     sizes = {key: len(archive.files[name]) for key, name in archive.names.items()}
     last = {info["name"]: info for info in per_file}
