@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.statusBar().showMessage(f"cannot save the settings: {exc}")  # type: ignore[union-attr]
         self.processing.shutdown()  # a running job checkpoints and stops; resume it next time
+        self.history.shutdown()  # no more polls of the history store
         QThreadPool.globalInstance().waitForDone(WAIT_ON_CLOSE_MS)
         QApplication.processEvents()
         super().closeEvent(event)

@@ -1,10 +1,12 @@
 """The operation history tab's state: the rows of the core store, filters, metrics, details, export.
 
 Rows come from the core :class:`~goesvfi.core.history.HistoryStore` (the same SQLite file the CLI
-writes), read in the GUI thread: a query of at most :data:`ROW_LIMIT` indexed rows takes
-milliseconds. The view refreshes when a job or a pair preview of this window ends
-(:meth:`HistoryViewModel.watch`) and, while the tab is visible, every :data:`POLL_MS` so operations
-of other processes (the CLI, a detached run) appear too.
+writes). The query (at most :data:`ROW_LIMIT` rows), the metrics and an operation's log lines are
+read in workers, never in the GUI thread: one worker of each sort at a time, a request made while
+one runs is started when it ends, and only the result of the latest request is shown. The view
+refreshes when a job or a pair preview of this window ends (:meth:`HistoryViewModel.watch`) and,
+while the tab is visible, every :data:`POLL_MS` (skipped while a refresh runs) so operations of
+other processes (the CLI, a detached run) appear too.
 
 "Run again with these settings" emits ``runAgainRequested(kind, params)``; the main window hands a
 ``run`` to the processing view-model with :func:`apply_run_parameters`.
@@ -13,6 +15,7 @@ of other processes (the CLI, a detached run) appear too.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, 
 from goesvfi.core.errors import GoesVfiError
 from goesvfi.core.history import KINDS, STATUSES, HistoryStore, Operation, export, log_lines, shared_store
 from goesvfi.viewmodels.settings import SettingsModel
-from goesvfi.viewmodels.workers import error_fields
+from goesvfi.viewmodels.workers import Worker, error_fields, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +143,58 @@ def apply_run_parameters(processing: Any, params: dict[str, Any]) -> dict[str, A
     return None
 
 
+class _Latest:
+    """One worker at a time for one sort of read; only the latest request's result is delivered."""
+
+    def __init__(
+        self, name: str, deliver: Callable[[Any], None], fail: Callable[[dict[str, Any]], None]
+    ) -> None:
+        self.name, self._deliver, self._fail = name, deliver, fail
+        self.generation = 0  # of the latest request: an older result is dropped
+        self.running: Worker[Any] | None = None
+        self._next: tuple[int, Callable[[], Any]] | None = None
+
+    def request(self, fn: Callable[[], Any]) -> None:
+        self.generation += 1
+        self._next = (self.generation, fn)
+        if self.running is None:
+            self._start()
+
+    def drop(self) -> None:
+        """Forget the request waiting and ignore the result of the one running."""
+        self.generation += 1
+        self._next = None
+
+    def _start(self) -> None:
+        assert self._next is not None
+        generation, fn = self._next
+        self._next = None
+        worker: Worker[Any] = Worker(lambda token, progress: fn(), name=self.name)
+        worker.signals.finished.connect(lambda result: self._result(generation, self._deliver, result))
+        worker.signals.errored.connect(lambda error: self._result(generation, self._fail, error))
+        worker.signals.released.connect(self._released)
+        self.running = start_worker(worker)
+
+    def _result(self, generation: int, to: Callable[[Any], None], value: Any) -> None:
+        if generation == self.generation:
+            to(value)
+
+    def _released(self) -> None:
+        self.running = None
+        if self._next is not None:
+            self._start()
+
+
 class HistoryViewModel(QObject):
     """See the module docstring; the tab connects to the signals and calls the methods."""
 
     rowsChanged = pyqtSignal()
+    refreshed = pyqtSignal()  # after each refresh shown (rowsChanged and metricsChanged only on changes)
     metricsChanged = pyqtSignal(list)  # one dict per kind (KindStats.to_json)
     runAgainRequested = pyqtSignal(str, dict)  # kind, parameters
     failed = pyqtSignal(object)  # a structured error (export to a bad place, store unavailable)
     message = pyqtSignal(str)  # one line for the status label ("exported 12 operations to ...")
+    detailsReady = pyqtSignal(object)  # the requested operation's details (see details()), or None
 
     def __init__(self, settings: SettingsModel, store: HistoryStore | None = None,
                  parent: QObject | None = None) -> None:  # fmt: skip
@@ -163,7 +210,9 @@ class HistoryViewModel(QObject):
         self._metrics: list[dict[str, Any]] = []
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self.refresh)
+        self._poll.timeout.connect(self._on_poll)
+        self._refresh = _Latest("history refresh", self._on_refreshed, self._on_refresh_failed)
+        self._details = _Latest("history details", self.detailsReady.emit, self.failed.emit)
 
     @property
     def store(self) -> HistoryStore:
@@ -200,19 +249,36 @@ class HistoryViewModel(QObject):
                                 text=self.text or None, limit=limit)  # fmt: skip
 
     def refresh(self) -> None:
-        """Read the rows and the per-kind metrics again."""
-        try:
-            rows = self._query()
-            stats = self.store.stats(since=self.since, until=self.until)
-        except GoesVfiError as exc:
-            self._poll.stop()  # one message, not one every poll
-            self.failed.emit(error_fields(exc))
-            return
-        metrics = [s.to_json() for s in stats]
+        """Read the rows and the per-kind metrics again, in a worker; ``rowsChanged`` and
+        ``metricsChanged`` follow when they changed, ``failed`` when the store cannot be read."""
+        store, limit = self.store, ROW_LIMIT
+        kind, status, text, since, until = self.kind, self.status, self.text or None, self.since, self.until
+
+        def read() -> tuple[list[Operation], list[dict[str, Any]]]:
+            rows = store.query(kind=kind, status=status, since=since, until=until, text=text, limit=limit)
+            return rows, [s.to_json() for s in store.stats(since=since, until=until)]
+
+        self._refresh.request(read)
+
+    @property
+    def refreshing(self) -> bool:
+        return self._refresh.running is not None
+
+    def _on_poll(self) -> None:
+        if not self.refreshing:  # a poll while a refresh runs adds nothing
+            self.refresh()
+
+    def _on_refreshed(self, result: tuple[list[Operation], list[dict[str, Any]]]) -> None:
+        rows, metrics = result
         if self.table.set_rows(rows) or metrics != self._metrics:
             self._metrics = metrics
             self.rowsChanged.emit()
             self.metricsChanged.emit(self.metrics)
+        self.refreshed.emit()
+
+    def _on_refresh_failed(self, error: dict[str, Any]) -> None:
+        self._poll.stop()  # one message, not one every poll
+        self.failed.emit(error)
 
     def chart_points(self) -> list[tuple[str, float, float, str]]:
         """(kind, start epoch seconds, duration s, status) of the finished rows shown, oldest first."""
@@ -235,6 +301,12 @@ class HistoryViewModel(QObject):
         else:
             self._poll.stop()
 
+    def shutdown(self) -> None:
+        """Stop polling and drop the reads asked for (the window closes)."""
+        self._poll.stop()
+        self._refresh.drop()
+        self._details.drop()
+
     # -- one operation ------------------------------------------------------------------------
 
     def operation(self, row: int) -> Operation | None:
@@ -249,12 +321,15 @@ class HistoryViewModel(QObject):
         """The row showing operation ``op_id``, or -1."""
         return self.table.row_of(op_id)
 
-    def details(self, row: int) -> dict[str, Any] | None:
-        """Parameters, results, error and the log lines (by correlation id) of the row's operation."""
+    def details(self, row: int) -> None:
+        """Read the row's operation's parameters, results, error and log lines (by correlation id)
+        in a worker; ``detailsReady`` carries them (None at once for no operation)."""
         op = self.table.operation(row)
         if op is None:
-            return None
-        return {**op.to_json(), "log_lines": log_lines(op.correlation_id)}
+            self._details.drop()
+            self.detailsReady.emit(None)
+            return
+        self._details.request(lambda: {**op.to_json(), "log_lines": log_lines(op.correlation_id)})
 
     def can_run_again(self, row: int) -> bool:
         """Whether a tab can take the row's operation (a job run: the processing tab)."""

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,7 @@ from goesvfi.core.history import HistoryStore, record
 from goesvfi.core.logs import setup_logging
 from goesvfi.gui import create_main_window
 from goesvfi.gui.main_window import MainWindow
+from goesvfi.viewmodels.workers import active_workers
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 JOB_MS = 180_000
@@ -75,9 +77,29 @@ def window(qtbot: Any, wait_workers: Any) -> Iterator[MainWindow]:
     wait_workers()
 
 
-def _show_history(window: MainWindow) -> None:
-    window.tabs.setCurrentWidget(window.history_tab)
+def _show_history(qtbot: Any, window: MainWindow) -> None:
+    """Show the tab and wait for the refresh that showing it starts (read in a worker)."""
+    with qtbot.waitSignal(window.history.refreshed):
+        window.tabs.setCurrentWidget(window.history_tab)
     assert window.history.polling
+
+
+def _refreshed(qtbot: Any, window: MainWindow) -> Any:
+    """Wait, around an action, for the rows it asks for to be read and shown."""
+    return qtbot.waitSignal(window.history.refreshed)
+
+
+def _details(qtbot: Any, window: MainWindow, row: int) -> dict[str, Any]:
+    """The row's details, read in a worker."""
+    with qtbot.waitSignal(window.history.detailsReady) as ready:
+        window.history.details(row)
+    return ready.args[0]
+
+
+def _select_shown(qtbot: Any, window: MainWindow, row: int) -> None:
+    """Select ``row`` and wait for its details (log lines read in a worker) to be shown."""
+    with qtbot.waitSignal(window.history.detailsReady):
+        _select(window, row)
 
 
 def _rows(window: MainWindow) -> list[Any]:
@@ -114,7 +136,7 @@ def test_a_pair_preview_gets_a_row_with_status_duration_and_correlation_id(
     window.processing.set_value("pipeline.multiplier", 2)
     window.processing.set_input(tmp_path / "frames")
     wait_workers()  # thumbnails and the folder check
-    _show_history(window)
+    _show_history(qtbot, window)
     assert _rows(window) == []
     with qtbot.waitSignal(window.history.rowsChanged, timeout=60_000):  # refreshed when the preview ends
         window.processing.preview_pair(0)
@@ -128,10 +150,10 @@ def test_a_pair_preview_gets_a_row_with_status_duration_and_correlation_id(
     assert op.results == {"frames": 3}
     assert len(op.correlation_id) >= 8
     assert op.correlation_id != "-"
-    _select(window, 0)
+    _select_shown(qtbot, window, 0)
     details = window.history_tab.details.toPlainText()
     assert f"correlation id {op.correlation_id}" in details
-    lines = window.history.details(0)["log_lines"]
+    lines = _details(qtbot, window, 0)["log_lines"]
     assert lines
     assert all(op.correlation_id in line for line in lines if line[:2] == "20")
     assert any("preview ok in" in line for line in lines)
@@ -147,7 +169,7 @@ def test_a_failed_pair_preview_is_recorded_as_failed_with_its_error(
     window.processing.set_input(tmp_path / "frames")
     wait_workers()
     paths[1].write_bytes(b"not a PNG at all")  # broken after the folder was loaded
-    _show_history(window)
+    _show_history(qtbot, window)
     with qtbot.waitSignal(window.history.rowsChanged, timeout=60_000):
         window.processing.preview_pair(0)
     wait_workers()
@@ -178,7 +200,7 @@ def test_a_flow_job_gets_a_row_and_runs_again_with_its_settings(
     with qtbot.waitSignal(vm.runner.finished, timeout=JOB_MS):
         assert vm.start()
     wait_workers()
-    _show_history(window)
+    _show_history(qtbot, window)
     [op] = _rows(window)
     assert (op.kind, op.status, op.results["output_frames"]) == ("run", "ok", 5)
     assert 0 < op.duration_s < JOB_MS / 1000
@@ -186,7 +208,7 @@ def test_a_flow_job_gets_a_row_and_runs_again_with_its_settings(
     assert op.params["values"]["pipeline.fps"] == 7.0
     assert op.params["values"]["encode.crf"] == 30
     # the job's own log lines (those the processing tab showed) carry the row's correlation id
-    logged = window.history.details(0)["log_lines"]
+    logged = _details(qtbot, window, 0)["log_lines"]
     assert any("run ok in" in line for line in logged)
     assert job_lines
     assert all(any(text.split(" ", 2)[2] in line for line in logged) for text in job_lines)
@@ -222,7 +244,7 @@ def test_run_again_routes_a_recorded_run_to_the_processing_view_model(
     )  # fmt: skip
     with record("run", run_parameters(request), store=_store(window)):
         pass
-    _show_history(window)
+    _show_history(qtbot, window)
     _select(window, 0)
     with qtbot.waitSignal(window.history.runAgainRequested):
         qtbot.mouseClick(window.history_tab.run_again_button, Qt.MouseButton.LeftButton)
@@ -240,7 +262,7 @@ def test_run_again_takes_the_arguments_of_a_cli_run(qtbot: Any, window: MainWind
               "multiplier": 3, "interpolator": "flow", "crf": 25, "crop": "0,0,32,20"}  # fmt: skip
     with record("run", params, store=_store(window)):
         pass
-    _show_history(window)
+    _show_history(qtbot, window)
     assert window.history.run_again(0)
     vm = window.processing
     assert (vm.input_dir, vm.output, vm.crop) == (tmp_path / "frames", tmp_path / "cli.mp4", (0, 0, 32, 20))
@@ -252,7 +274,7 @@ def test_run_again_takes_the_arguments_of_a_cli_run(qtbot: Any, window: MainWind
 def test_run_again_with_a_value_no_longer_accepted_shows_the_error(qtbot: Any, window: MainWindow) -> None:
     with record("run", {"input_dir": "/nowhere", "values": {"pipeline.fps": 9999}}, store=_store(window)):
         pass
-    _show_history(window)
+    _show_history(qtbot, window)
     assert window.history.run_again(0)
     assert window.dialog is not None
     assert "Frame rate 9999" in window.dialog.findChild(QWidget, "errorWhatLabel").text()
@@ -268,7 +290,7 @@ def test_a_cli_check_appears_in_the_tab(
     from goesvfi.cli import main
 
     make_frames(tmp_path / "frames", 3, 64, 48)
-    _show_history(window)
+    _show_history(qtbot, window)
     assert _rows(window) == []
     with qtbot.waitSignal(window.history.rowsChanged, timeout=10_000):  # the poll while the tab is shown
         assert main(["check", str(tmp_path / "frames")]) == 0
@@ -277,7 +299,7 @@ def test_a_cli_check_appears_in_the_tab(
     assert op.params["folder"] == str(tmp_path / "frames")
     assert op.duration_s is not None
     assert op.duration_s >= 0
-    assert any("check ok in" in line for line in window.history.details(0)["log_lines"])
+    assert any("check ok in" in line for line in _details(qtbot, window, 0)["log_lines"])
     window.tabs.setCurrentWidget(window.processing_tab)
     assert not window.history.polling  # no polling while the tab is hidden
 
@@ -285,29 +307,34 @@ def test_a_cli_check_appears_in_the_tab(
 # -- filters, search, metrics, export, clear ------------------------------------------------------
 
 
-def test_filters_search_and_metrics(window: MainWindow) -> None:
+def test_filters_search_and_metrics(qtbot: Any, window: MainWindow) -> None:
     _seed(_store(window))
     tab = window.history_tab
-    _show_history(window)
+    _show_history(qtbot, window)
     assert [op.kind for op in _rows(window)] == ["run", "fetch", "check"]
     assert "fetch</b>: 1 (0 ok, 1 failed)" in tab.metrics_label.text()
-    tab.kind_combo.setCurrentIndex(tab.kind_combo.findData("fetch"))
+    with _refreshed(qtbot, window):
+        tab.kind_combo.setCurrentIndex(tab.kind_combo.findData("fetch"))
     [fetch] = _rows(window)
     assert fetch.status == "failed"
     assert fetch.error["message"] == "the bucket refused"
     assert fetch.error["setting"] == "remote.s3_endpoint"
     tab.kind_combo.setCurrentIndex(0)
-    tab.status_combo.setCurrentIndex(tab.status_combo.findData("ok"))
+    with _refreshed(qtbot, window):
+        tab.status_combo.setCurrentIndex(tab.status_combo.findData("ok"))
     assert [op.kind for op in _rows(window)] == ["run", "check"]
     tab.status_combo.setCurrentIndex(0)
-    tab.search.setText("videos/east")
+    with _refreshed(qtbot, window):
+        tab.search.setText("videos/east")
     assert [op.kind for op in _rows(window)] == ["run"]
-    tab.search.setText(fetch.correlation_id)
+    with _refreshed(qtbot, window):
+        tab.search.setText(fetch.correlation_id)
     assert [op.id for op in _rows(window)] == [fetch.id]
     tab.search.setText("")
-    tab.range_combo.setCurrentIndex(1)  # last 24 hours: all three
+    with _refreshed(qtbot, window):
+        tab.range_combo.setCurrentIndex(1)  # last 24 hours: all three
     assert len(_rows(window)) == 3
-    _select(window, 1)
+    _select_shown(qtbot, window, 1)
     assert "Error: the bucket refused" in tab.details.toPlainText()
     assert "hint: try the CDN" in tab.details.toPlainText()
     rates = dict(tab.chart.rates)
@@ -315,10 +342,37 @@ def test_filters_search_and_metrics(window: MainWindow) -> None:
 
     with record("demo", {}, store=_store(window)):  # a new operation: the selection stays on the fetch
         pass
-    window.history.refresh()
+    with _refreshed(qtbot, window):
+        window.history.refresh()
     assert len(_rows(window)) == 4
     assert window.history.operation(tab.selected_row()).id == fetch.id
     assert "Error: the bucket refused" in tab.details.toPlainText()
+
+
+def test_a_refresh_reads_the_store_in_a_worker_and_shows_only_the_latest(
+    qtbot: Any, window: MainWindow
+) -> None:
+    _seed(_store(window))
+    vm = window.history
+    delivered: list[int] = []
+    vm.rowsChanged.connect(lambda: delivered.append(threading.get_ident()))
+    with qtbot.waitSignal(vm.rowsChanged):
+        vm.refresh()
+        assert delivered == []  # the call only started a worker
+        assert vm.table.rowCount() == 0
+        assert [w.name for w in active_workers()].count("history refresh") == 1
+    assert delivered == [threading.get_ident()]  # delivered in the GUI thread
+    assert [op.kind for op in _rows(window)] == ["run", "fetch", "check"]
+
+    shown: list[list[str]] = []
+    vm.refreshed.connect(lambda: shown.append([op.kind for op in _rows(window)]))
+    with qtbot.waitSignal(vm.refreshed):
+        vm.refresh()
+        vm.refresh()  # coalesced: no second worker while the first runs
+        vm.set_filters(kind="fetch")
+        assert [w.name for w in active_workers()].count("history refresh") == 1
+    qtbot.waitUntil(lambda: not vm.refreshing)
+    assert shown == [["fetch"]]  # the older requests' results were dropped
 
 
 @pytest.mark.parametrize("suffix", ["json", "csv"])
@@ -326,8 +380,9 @@ def test_export_writes_the_filtered_operations(
     qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
     _seed(_store(window))
-    _show_history(window)
-    window.history_tab.status_combo.setCurrentIndex(window.history_tab.status_combo.findData("ok"))
+    _show_history(qtbot, window)
+    with _refreshed(qtbot, window):
+        window.history_tab.status_combo.setCurrentIndex(window.history_tab.status_combo.findData("ok"))
     target = tmp_path / f"history.{suffix}"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     with qtbot.waitSignal(window.history.message):
@@ -351,13 +406,13 @@ def test_export_to_an_unknown_format_says_what_to_do(
 
 
 def test_clear_older_than_forgets_only_old_operations(
-    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = _store(window)
     _seed(store)
     with sqlite3.connect(store.path) as db:  # make the check and the fetch 40 days old
         db.execute("UPDATE operations SET started = ? WHERE kind != 'run'", (time.time() - 40 * 86400,))
-    _show_history(window)
+    _show_history(qtbot, window)
     assert len(_rows(window)) == 3
     tab = window.history_tab
     tab.clear_days.setValue(30)
@@ -365,19 +420,20 @@ def test_clear_older_than_forgets_only_old_operations(
     tab.clear_button.click()
     assert len(_rows(window)) == 3  # declined
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    tab.clear_button.click()
+    with _refreshed(qtbot, window):
+        tab.clear_button.click()
     assert [op.kind for op in _rows(window)] == ["run"]
     assert tab.status_label.text() == "removed 2 operations older than 30 days"
 
 
-def test_the_chart_draws_one_series_per_kind_and_the_success_rates(window: MainWindow) -> None:
+def test_the_chart_draws_one_series_per_kind_and_the_success_rates(qtbot: Any, window: MainWindow) -> None:
     store = _store(window)
     _seed(store)
     with pytest.raises(UserInputError), record("run", {"input_dir": "/data/west"}, store=store):
         raise UserInputError("no frames", setting="input_dir")
     tab = window.history_tab
     assert tab.chart.durations is None  # nothing plotted (nor pyqtgraph loaded for it) before first shown
-    _show_history(window)
+    _show_history(qtbot, window)
     chart = tab.chart
     assert chart.durations.objectName() == "historyDurationChart"
     assert chart.success.objectName() == "historySuccessChart"
@@ -402,7 +458,8 @@ def test_the_chart_draws_one_series_per_kind_and_the_success_rates(window: MainW
 
     with record("check", {"folder": "/data/east"}, store=store):  # a new operation while shown
         pass
-    window.history.refresh()
+    with _refreshed(qtbot, window):
+        window.history.refresh()
     assert len(chart.series["check"].getData()[0]) == 2
     assert len(plot.listDataItems()) == 3  # redrawn in place, not stacked
 

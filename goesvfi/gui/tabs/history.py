@@ -172,6 +172,9 @@ class HistoryTab(QWidget):
         self.vm.table.modelReset.connect(self._restore_selection)
         self.vm.metricsChanged.connect(self._on_metrics_changed)
         self.vm.message.connect(self.status_label.setText)
+        self.vm.detailsReady.connect(
+            lambda details: self.details.setPlainText(details_text(details) if details else "")
+        )
         self.vm.failed.connect(lambda error: self.status_label.setText(f"{error.get('message')}"))
         selection = self.table.selectionModel()
         assert selection is not None
@@ -218,8 +221,7 @@ class HistoryTab(QWidget):
         if key == self._shown:
             return  # the same operation in the same state: its log lines need not be read again
         self._shown = key
-        details = self.vm.details(row)
-        self.details.setPlainText(details_text(details) if details else "")
+        self.vm.details(row)  # read in a worker: detailsReady shows it
 
     def _on_run_again(self) -> None:
         self.vm.run_again(self.selected_row())
