@@ -222,6 +222,7 @@ def main() -> int:
     window.tabs.setCurrentWidget(window.history_tab)  # with the pair preview and the job above
     wait_for(lambda: window.history.table.rowCount() >= 4, 30, "the history rows")
     window.history_tab.table.selectRow(2)  # the job
+    wait_for(lambda: bool(window.history_tab.details.toPlainText()), 30, "the operation's details")
     save(window, args.out / "history.png")
     window.settings.set_value("remote.doctor_timeout_s", 3)
     window.commands.diagnostics.trigger()

@@ -17,9 +17,10 @@ from goesvfi.gui.tabs.integrity import IntegrityTab
 from goesvfi.gui.tabs.processing import ProcessingTab
 from goesvfi.viewmodels.diagnostics import DiagnosticsViewModel
 from goesvfi.viewmodels.ffmpeg import FfmpegViewModel
-from goesvfi.viewmodels.history import HistoryViewModel, apply_run_parameters
+from goesvfi.viewmodels.history import HistoryViewModel
 from goesvfi.viewmodels.integrity import IntegrityViewModel
 from goesvfi.viewmodels.processing import ProcessingViewModel
+from goesvfi.viewmodels.rerun import apply_check_parameters, apply_run_parameters
 from goesvfi.viewmodels.settings import SettingsModel
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: they are not needed to start
@@ -203,6 +204,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_again(self, kind: str, params: dict[str, Any]) -> None:
         if kind != "run":
+            if apply_check_parameters(self.integrity, kind, params):
+                self.tabs.setCurrentWidget(self.integrity_tab)
             return
         error = apply_run_parameters(self.processing, params)
         self.tabs.setCurrentWidget(self.processing_tab)

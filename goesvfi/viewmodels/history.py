@@ -24,6 +24,7 @@ from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, 
 
 from goesvfi.core.errors import GoesVfiError
 from goesvfi.core.history import KINDS, STATUSES, HistoryStore, Operation, export, log_lines, shared_store
+from goesvfi.viewmodels.rerun import can_rerun
 from goesvfi.viewmodels.settings import SettingsModel
 from goesvfi.viewmodels.workers import Worker, error_fields, start_worker
 
@@ -89,58 +90,6 @@ class HistoryTableModel(QAbstractTableModel):
         values = (str(op.id), op.kind, op.status, f"{op.started:%Y-%m-%d %H:%M:%S}",
                   duration_text(op.duration_s), op.correlation_id, message)  # fmt: skip
         return values[index.column()] if 0 <= index.column() < len(values) else None
-
-
-def run_parameters(request: Any) -> dict[str, Any]:
-    """What a GUI run records: its folders, crop and every job setting as dotted keys, so "run
-    again" can lay them over the settings (the queue's shape)."""
-    values: dict[str, Any] = {
-        "pipeline.fps": request.fps,
-        "pipeline.multiplier": request.multiplier,
-        "pipeline.colour": request.colour,
-        "pipeline.colour_table": request.colour_table,
-        "pipeline.on_bad_frame": request.on_bad_frame,
-    }
-    for section in ("vfi", "encode", "render"):
-        for key, value in getattr(request, section).model_dump(mode="json").items():
-            values[f"{section}.{key}"] = value
-    crop = request.crop
-    return {
-        "input_dir": str(request.input_dir),
-        "output": None if request.output is None else str(request.output),
-        "crop": None if crop is None else crop.text,
-        "values": values,
-    }
-
-
-_CLI_KEYS = {"fps": "pipeline.fps", "multiplier": "pipeline.multiplier", "interpolator": "vfi.backend",
-             "colour": "pipeline.colour", "colour_table": "pipeline.colour_table", "crf": "encode.crf",
-             "preset": "encode.preset", "encoder": "encode.encoder"}  # fmt: skip
-
-
-def apply_run_parameters(processing: Any, params: dict[str, Any]) -> dict[str, Any] | None:
-    """Load a recorded run (from the app, or ``goesvfi run``'s arguments) into the processing
-    view-model: settings first, then input, output and crop. Returns the structured error when a
-    recorded value is no longer accepted, else None."""
-    from goesvfi.core.pipeline.frames import Crop
-
-    values = dict(params.get("values") or {})
-    for name, key in _CLI_KEYS.items():  # the CLI records its arguments
-        if params.get(name) is not None and key not in values:
-            values[key] = params[name]
-    try:
-        if values:
-            processing.settings.set_values(values)
-        crop = Crop.parse(params["crop"]) if params.get("crop") else None
-    except GoesVfiError as exc:
-        return error_fields(exc)
-    if params.get("input_dir"):
-        processing.set_input(Path(params["input_dir"]))
-    if params.get("output"):
-        processing.set_output(Path(params["output"]))
-    if crop is not None:
-        processing.set_crop((crop.x, crop.y, crop.width, crop.height))
-    return None
 
 
 class _Latest:
@@ -332,9 +281,10 @@ class HistoryViewModel(QObject):
         self._details.request(lambda: {**op.to_json(), "log_lines": log_lines(op.correlation_id)})
 
     def can_run_again(self, row: int) -> bool:
-        """Whether a tab can take the row's operation (a job run: the processing tab)."""
+        """Whether a tab can take the row's operation (a run: the processing tab; a check or a
+        fetch of a folder: the integrity tab)."""
         op = self.table.operation(row)
-        return op is not None and op.kind == "run"
+        return op is not None and can_rerun(op.kind, op.params)
 
     def run_again(self, row: int) -> bool:
         """Ask for the row's operation to be loaded into its tab; False when none can take it."""

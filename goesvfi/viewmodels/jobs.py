@@ -132,7 +132,7 @@ class JobRunner(QObject):
     def start(self, request: PipelineRequest, history: HistorySettings | None = None) -> None:
         """Run ``request`` (built by the core builder) in a worker, recorded in the operation
         history (``history``: the settings' history section) under the job's correlation id."""
-        from goesvfi.viewmodels.history import run_parameters
+        from goesvfi.viewmodels.rerun import run_parameters
 
         if self.busy:
             return

@@ -234,7 +234,7 @@ def test_run_again_routes_a_recorded_run_to_the_processing_view_model(
 ) -> None:
     from goesvfi.core.pipeline.build import build_pipeline_request
     from goesvfi.core.pipeline.frames import Crop
-    from goesvfi.viewmodels.history import run_parameters
+    from goesvfi.viewmodels.rerun import run_parameters
 
     make_frames(tmp_path / "frames", 3, 64, 48)
     settings = window.settings.settings
@@ -268,6 +268,35 @@ def test_run_again_takes_the_arguments_of_a_cli_run(qtbot: Any, window: MainWind
     assert (vm.input_dir, vm.output, vm.crop) == (tmp_path / "frames", tmp_path / "cli.mp4", (0, 0, 32, 20))
     assert (vm.value("pipeline.fps"), vm.value("pipeline.multiplier")) == (9.0, 3)
     assert (vm.value("vfi.backend"), vm.value("encode.crf")) == ("flow", 25)
+    wait_workers()
+
+
+def test_run_again_brings_back_a_run_s_range(qtbot: Any, window: MainWindow, tmp_path: Path,
+                                             wait_workers: Any) -> None:  # fmt: skip
+    make_frames(tmp_path / "frames", 4, 64, 48)
+    params = {"input_dir": str(tmp_path / "frames"), "output": str(tmp_path / "r.mp4"),
+              "start": "2025-05-08T00:11:17Z", "end": "2025-05-08T00:31:17Z"}  # fmt: skip
+    with record("run", params, store=_store(window)):
+        pass
+    _show_history(qtbot, window)
+    assert window.history.run_again(0)
+    assert window.processing.frame_count == 3  # frames 1..3 of 0..3 (10 minutes apart)
+    wait_workers()
+
+
+def test_run_again_loads_a_cli_check_into_the_integrity_tab(
+    qtbot: Any, window: MainWindow, tmp_path: Path, wait_workers: Any
+) -> None:
+    make_frames(tmp_path / "frames", 4, 64, 48)
+    with record("check", {"folder": str(tmp_path / "frames"), "start": None, "end": None},
+                store=_store(window)):  # fmt: skip
+        pass
+    _show_history(qtbot, window)
+    assert window.history.can_run_again(0)
+    with qtbot.waitSignal(window.integrity.slotsChanged, timeout=30_000):
+        assert window.history.run_again(0)
+    assert window.tabs.currentWidget() is window.integrity_tab
+    assert window.integrity.folder == tmp_path / "frames"
     wait_workers()
 
 
