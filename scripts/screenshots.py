@@ -117,6 +117,8 @@ def fetch_mid_way(window: Any, removed: dict[int, bytes], shot: Path) -> None:
     save(window, shot)
     wait_for(no_workers, 120, "the fetch")
     server.stop()
+    window.settings.set_values({"remote.source": "auto", "remote.s3_endpoint": None, "remote.concurrency": 32,
+                                "remote.max_rate": 0})  # fmt: skip
 
 
 def main() -> int:
