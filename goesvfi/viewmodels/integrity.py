@@ -21,7 +21,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.jobs.progress import ProgressEvent
 from goesvfi.core.remote.composite import ItemResult
-from goesvfi.core.satellites import BANDS, PRODUCTS, SATELLITES
+from goesvfi.core.satellites import BANDS, PRODUCTS, SATELLITES, SECTOR_CODES, sector_product
 from goesvfi.core.scanreport import SLOT_DUPLICATE, SLOT_FOUND, SLOT_MISSING, ScanReport
 from goesvfi.viewmodels.settings import FieldSpec, SettingsModel
 from goesvfi.viewmodels.workers import Worker, start_worker
@@ -34,6 +34,7 @@ AUTO = "auto"  # satellite, product and band: what the folder's file names say
 SATELLITE_CHOICES = (AUTO, "east", "west", *(sat.name for sat in SATELLITES))
 PRODUCT_CHOICES = (AUTO, *(product.name for product in PRODUCTS))
 BAND_CHOICES = (AUTO, *(str(band) for band in BANDS))
+SECTOR_CHOICES = (AUTO, *SECTOR_CODES)
 INT_MAX = 2**31 - 1
 SOURCE_KEYS = ("source", "retries", "read_timeout_s", "connect_timeout_s", "concurrency", "max_rate")
 
@@ -134,7 +135,7 @@ class IntegrityViewModel(QObject):
         super().__init__(parent)
         self.settings = settings
         self.folder: Path | None = None
-        self.satellite, self.product, self.band = AUTO, AUTO, AUTO
+        self.satellite, self.product, self.band, self.sector = AUTO, AUTO, AUTO, AUTO
         self.start: datetime | None = None
         self.end: datetime | None = None
         self.interval_minutes: float | None = None  # None: detect
@@ -156,6 +157,15 @@ class IntegrityViewModel(QObject):
     def set_folder(self, folder: Path | str | None) -> None:
         self.folder = Path(folder) if folder else None
         self.folderChanged.emit(str(self.folder) if self.folder else "")
+
+    def _product_and_meso(self) -> tuple[str | None, str | None]:
+        """The product to fetch (chosen, else the chosen sector's, else the folder's) and the
+        mesoscale sector (M1/M2) when one is chosen."""
+        sector = None if self.sector == AUTO else self.sector
+        product = None if self.product == AUTO else self.product
+        if product is None and sector is not None:
+            product = sector_product(sector).name
+        return product, sector if sector in ("M1", "M2") else None
 
     def set_range(self, start: datetime | None, end: datetime | None) -> None:
         self.start, self.end = start, end
@@ -294,7 +304,7 @@ class IntegrityViewModel(QObject):
         assert self.folder is not None
         folder, settings = self.folder, self.settings.settings
         satellite = None if self.satellite == AUTO else self.satellite
-        product = None if self.product == AUTO else self.product
+        product, meso = self._product_and_meso()
         band = None if self.band == AUTO else int(self.band)
         start, end, render, colour = self.start, self.end, self.render, self.colour
 
@@ -314,8 +324,9 @@ class IntegrityViewModel(QObject):
                 return {"disk_space": {"needed": exc.needed, "free": exc.free}}
 
         def fetch(token: CancelToken, progress: Any) -> dict[str, Any]:
-            request = build_fetch_request(settings.remote, fill=folder, satellite=satellite, product=product,
-                                          band=band, start=start, end=end, cancel=token)  # fmt: skip
+            request = build_fetch_request(settings.remote, fill=folder, satellite=satellite,
+                                          product=product, band=band, meso=meso, start=start, end=end,
+                                          cancel=token)  # fmt: skip
             if times is not None:
                 request = replace(request, times=tuple(t for t in request.times if t in times))
             result = fetch_range_sync(request, progress=progress, cancel=token, on_item=progress,
@@ -425,12 +436,12 @@ class IntegrityViewModel(QObject):
 
         folder, settings = self.folder, self.settings.settings
         satellite = None if self.satellite == AUTO else self.satellite
-        product = None if self.product == AUTO else self.product
+        product, meso = self._product_and_meso()
         band = None if self.band == AUTO else int(self.band)
 
         def job(token: CancelToken, progress: Any) -> int:
             request = build_fetch_request(settings.remote, fill=folder, satellite=satellite, product=product,
-                                          band=band, cancel=token)  # fmt: skip
+                                          band=band, meso=meso, cancel=token)  # fmt: skip
             # the folder's satellite, product and band; times and tolerance as for any follow
             request = replace(request, times=(), start=None, end=None, tolerance=None)
 

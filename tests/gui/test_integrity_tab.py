@@ -472,3 +472,18 @@ def test_timeline_zooms_from_minutes_to_weeks_and_pans(qtbot: Any) -> None:
     for _ in range(80):
         wheel(-1)
     assert timeline.span_s == pytest.approx(MAX_SPAN_S)
+
+
+def test_the_sector_choice_decides_the_product_and_the_mesoscale_sector(settings: SettingsModel) -> None:
+    """Sectors are listed from the core's registry; M1/M2 fetch from the mesoscale product."""
+    from goesvfi.viewmodels.integrity import SECTOR_CHOICES
+
+    assert SECTOR_CHOICES == ("auto", "FD", "CONUS", "M1", "M2")
+    vm = IntegrityViewModel(settings)
+    assert vm._product_and_meso() == (None, None)  # auto: from the folder's file names
+    vm.sector = "M2"
+    assert vm._product_and_meso() == ("ABI-L1b-RadM", "M2")
+    vm.sector = "FD"
+    assert vm._product_and_meso() == ("ABI-L1b-RadF", None)
+    vm.product = "ABI-L2-CMIPC"  # a chosen product wins
+    assert vm._product_and_meso() == ("ABI-L2-CMIPC", None)

@@ -39,6 +39,7 @@ from goesvfi.viewmodels.integrity import (
     FILTERS,
     PRODUCT_CHOICES,
     SATELLITE_CHOICES,
+    SECTOR_CHOICES,
     IntegrityViewModel,
 )
 
@@ -163,6 +164,12 @@ class IntegrityTab(QWidget):
             "Product",
             PRODUCT_CHOICES,
             "The ABI product (and so the sector); auto: from the file names",
+        )
+        self.sector_combo = self._combo(
+            "integritySectorCombo",
+            "Sector",
+            SECTOR_CHOICES,
+            "The scan sector (full disk, CONUS, mesoscale 1 or 2); auto: from the product or the file names",
         )
         self.band_combo = self._combo(
             "integrityBandCombo", "Band", BAND_CHOICES, "The ABI band; auto: from the file names"
@@ -296,7 +303,8 @@ class IntegrityTab(QWidget):
         for widgets in (
             (QLabel("Folder"), self.folder_edit, self.browse_button),
             (QLabel("Satellite"), self.satellite_combo, QLabel("Product"), self.product_combo,
-             QLabel("Band"), self.band_combo, QLabel("Interval"), self.interval_spin),
+             QLabel("Sector"), self.sector_combo, QLabel("Band"), self.band_combo,
+             QLabel("Interval"), self.interval_spin),
             (QLabel("From"), self.start_edit, QLabel("to"), self.end_edit, self.detect_button,
              self.scan_button),
         ):  # fmt: skip
@@ -337,6 +345,7 @@ class IntegrityTab(QWidget):
         self.browse_button.clicked.connect(self.browse_folder)
         self.satellite_combo.currentTextChanged.connect(lambda text: setattr(vm, "satellite", text))
         self.product_combo.currentTextChanged.connect(lambda text: setattr(vm, "product", text))
+        self.sector_combo.currentTextChanged.connect(lambda text: setattr(vm, "sector", text))
         self.band_combo.currentTextChanged.connect(lambda text: setattr(vm, "band", text))
         self.interval_spin.valueChanged.connect(lambda v: setattr(vm, "interval_minutes", v or None))
         self.render_check.toggled.connect(lambda on: setattr(vm, "render", on))
