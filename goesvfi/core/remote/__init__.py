@@ -6,7 +6,7 @@ writer), :mod:`.safety` (names, disk space), :mod:`.stats`, :mod:`.messages` (pl
 "no data" and diagnostics), :mod:`.job` (:func:`fetch_range`), :mod:`.fill`, :mod:`.follow`,
 :mod:`.diagnostics` (``goesvfi doctor``).
 
-Heavy client libraries (aioboto3, aiohttp) are imported only when a fetch starts.
+Heavy client libraries (aiobotocore, aiohttp) are imported only when a fetch starts.
 """
 
 from __future__ import annotations
