@@ -64,35 +64,34 @@ def read_bytes(path: Path, timeout_s: float) -> bytes:
         raise BadFrameError(f"cannot read frame {path.name}: {reason}") from exc
 
 
-def _sort_key_by_time(paths: list[Path]) -> list[Path]:
+def _time_of(path: Path) -> datetime | None:
+    """The frame's time from its file name, or None when the name holds none (or an ambiguous one)."""
     from goesvfi.core.timeindex import parse_name
 
+    try:
+        parsed = parse_name(path.name)
+    except UserInputError:
+        return None
+    return None if parsed is None else parsed.timestamp
+
+
+def _sort_key_by_time(paths: list[Path]) -> list[Path]:
     stamped = []
     for path in paths:
-        try:
-            parsed = parse_name(path.name)
-        except UserInputError:
-            parsed = None
-        if parsed is None:
+        moment = _time_of(path)
+        if moment is None:
             log.warning("no timestamp in %s; ordering frames by name", path.name)
             return sorted(paths, key=lambda p: p.name)
-        stamped.append((parsed.timestamp, path.name, path))
+        stamped.append((moment, path.name, path))
     return [path for _, _, path in sorted(stamped)]
 
 
 def _in_range(paths: list[Path], start: datetime | None, end: datetime | None) -> list[Path]:
     """The frames whose time (from the name) is within [start, end]; undated frames are left out."""
-    from goesvfi.core.timeindex import parse_name
-
     kept = []
     for path in paths:
-        try:
-            parsed = parse_name(path.name)
-        except UserInputError:
-            parsed = None
-        if parsed is None:
-            continue
-        if (start is None or parsed.timestamp >= start) and (end is None or parsed.timestamp <= end):
+        moment = _time_of(path)
+        if moment is not None and (start is None or moment >= start) and (end is None or moment <= end):
             kept.append(path)
     return kept
 
