@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         for index, action in enumerate(a.tabs):
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
         vm.inputChanged.connect(self._on_input_changed)
+        for signal in (vm.inputChanged, vm.outputChanged, vm.cropChanged):  # the FFmpeg tab's command
+            signal.connect(self._on_job_changed)
         vm.failed.connect(self.show_error)
         vm.runner.failed.connect(self.show_error)
         vm.runner.finished.connect(self._on_finished)
@@ -148,6 +150,11 @@ class MainWindow(QMainWindow):
             action.setToolTip(f"Open {folder}")
             action.triggered.connect(lambda _=False, f=folder: self.processing.set_input(f))
         menu.setEnabled(bool(self.recent_folders()))
+
+    def _on_job_changed(self, *_: object) -> None:
+        crop = self.processing.crop
+        text = None if crop is None else ",".join(str(v) for v in crop)
+        self.ffmpeg.set_job(self.processing.input_dir, self.processing.output, text)
 
     def _on_integrity_requested(self, folder: str) -> None:
         self.integrity.set_folder(folder)

@@ -271,3 +271,17 @@ def test_settings_and_window_state_survive_a_restart(qtbot: Any, tmp_path: Path,
         recent[0].trigger()
     assert second.processing.input_dir == tmp_path / "frames"
     wait_workers()
+
+
+def test_the_ffmpeg_tab_shows_the_commands_for_the_chosen_folder(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    make_frames(tmp_path / "frames", 3, 64, 48)
+    window.processing.set_input(tmp_path / "frames")
+    window.processing.set_output(tmp_path / "out.mp4")
+    with qtbot.waitSignal(window.ffmpeg.commandChanged, timeout=30_000,
+                          check_params_cb=lambda text: "out.mp4" in text):  # fmt: skip
+        window.tabs.setCurrentWidget(window.ffmpeg_tab)
+    text = window.ffmpeg_tab.findChild(QWidget, "commandPreview").toPlainText()
+    assert f"# The job for {tmp_path / 'frames'}" in text
+    assert "-s 64x48" in text  # the folder's frame size, not the 1920x1080 sample
