@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -20,3 +23,16 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(message or f"condition not met within {timeout:g} s")
         time.sleep(interval)
+
+
+def run_goesvfi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m goesvfi ARGS`` in a child process (no standard input), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "goesvfi", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env or dict(os.environ),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import run_goesvfi
 
 from goesvfi.cli import main
 from goesvfi.core.timeindex import canonical_name
@@ -32,20 +31,9 @@ def frames(tmp_path: Path) -> Path:
     return folder
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "goesvfi", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env or dict(os.environ),
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_json_output_from_a_real_process(frames: Path, tmp_path: Path) -> None:
     out = tmp_path / "slots.csv"
-    result = run_cli("check", str(frames), "--json", "--csv", str(out))
+    result = run_goesvfi("check", str(frames), "--json", "--csv", str(out))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["csv"] == str(out)
@@ -60,7 +48,7 @@ def test_json_output_from_a_real_process(frames: Path, tmp_path: Path) -> None:
 
 
 def test_user_errors_exit_2_with_one_line(tmp_path: Path) -> None:
-    result = run_cli("check", str(tmp_path / "missing"))
+    result = run_goesvfi("check", str(tmp_path / "missing"))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import run_goesvfi
 
 from goesvfi.cli import main
 from goesvfi.core.config import log_dir
@@ -35,24 +36,13 @@ def frames(tmp_path: Path) -> Path:
     return folder
 
 
-def goesvfi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "goesvfi", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env or dict(os.environ),
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def history() -> HistoryStore:
     return HistoryStore(default_history_path())
 
 
 def test_a_check_is_recorded_with_status_duration_and_its_log_s_correlation_id(frames: Path) -> None:
     began = time.time()
-    result = goesvfi("check", str(frames), "--json")
+    result = run_goesvfi("check", str(frames), "--json")
     wall = time.time() - began
     assert result.returncode == 0, result.stderr
     (op,) = history().query()
@@ -151,7 +141,7 @@ def test_an_unwritable_history_does_not_fail_the_command(frames: Path, tmp_path:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     env = {**os.environ, "XDG_DATA_HOME": str(blocker)}  # the history's folder cannot be made
-    result = goesvfi("check", str(frames), "--json", env=env)
+    result = run_goesvfi("check", str(frames), "--json", env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["found"] == 7
     assert result.stderr.count("operation history not recorded") == 1
