@@ -4,7 +4,7 @@
    and its event loop turning ("interactive"), plus the process's RSS then and after 2 s idle
    (no model loaded). The child runs the real ``goesvfi gui`` entry point; the only addition is
    a hook on ``MainWindow.show`` that notes the first paint and the first event-loop turn after it.
-2. responsiveness: a real RIFE job started from the window (in this process, as a user would),
+2. responsiveness: a real RIFE job started from the window as a user would (the app runs it in a child process),
    while a 10 ms timer in the GUI thread records how late each tick is (p50, p99, max).
 
 Targets (issue 10, this 2-core machine): shown within 1.0 s; idle RSS <= 200 MB; timer late

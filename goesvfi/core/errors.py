@@ -90,3 +90,23 @@ def describe(error: GoesVfiError, names: Mapping[str, str]) -> str:
     name = names.get(error.setting, error.setting)
     shown = "" if error.value is None else f" {error.value}"
     return f"{name}{shown}: {error}"
+
+
+def fields_of(exc: BaseException) -> dict[str, Any]:
+    """The structured fields of any exception: a core error's own, and plain words for the rest
+    (out of memory, an OS error naming its file, or a bug to report)."""
+    if isinstance(exc, GoesVfiError):
+        return exc.fields()
+    if isinstance(exc, MemoryError):
+        message, hint = "the job ran out of memory", "close other programs, or use a smaller crop or scale"
+    elif isinstance(exc, OSError):
+        message, hint = f"{exc.strerror or exc}", "check that the files and folders are there and writable"
+    else:
+        message, hint = f"unexpected error: {exc}", "this is a bug; please report it with the details below"
+    return {
+        "kind": type(exc).__name__,
+        "message": message,
+        "setting": None,
+        "value": getattr(exc, "filename", None),
+        "hint": hint,
+    }

@@ -1,6 +1,8 @@
 """One pipeline job run from the app: start, pause/resume, cancel, progress and its log lines.
 
-The job is the core's ``run_pipeline`` in a :class:`~goesvfi.viewmodels.workers.Worker`. Cancel sets
+The job is the core's ``run_pipeline`` in a child process (``core.jobs.child.call_in_child``, so torch
+and the interpolation never hold the window's interpreter lock), driven from a
+:class:`~goesvfi.viewmodels.workers.Worker` that relays its progress and log lines. Cancel sets
 the worker's cancel token (the job checkpoints and stops between frames); pause and resume write the
 job folder's control file, as ``goesvfi jobs pause`` does, and "paused" is shown once the job itself
 has written it in its checkpoint (polled from the GUI thread; a small JSON read).
@@ -26,6 +28,7 @@ from goesvfi.viewmodels.workers import Worker, start_worker
 
 STATES = ("idle", "running", "pausing", "paused", "cancelling", "done", "failed", "cancelled")
 PAUSE_POLL_MS = 200
+JOB_NICE = 5  # the job's process runs this much nicer than the window, which keeps its share of the CPU
 
 
 def _clock(seconds: float) -> str:
@@ -144,10 +147,11 @@ class JobRunner(QObject):
 
         def job(token: CancelToken, progress: Any) -> PipelineResult:
             from goesvfi.core.history import record
+            from goesvfi.core.jobs.child import call_in_child
             from goesvfi.core.pipeline.runner import run_pipeline
 
             with correlation_scope(cid), record("run", params, settings=history) as operation:
-                result = run_pipeline(request, progress=progress, cancel=token)
+                result = call_in_child(run_pipeline, request, progress=progress, cancel=token, nice=JOB_NICE)
                 operation.results.update(result.to_json())
                 return result
 

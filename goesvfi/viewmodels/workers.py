@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from PyQt6.QtCore import QObject, QRunnable, QThreadPool, pyqtSignal
 
-from goesvfi.core.errors import GoesVfiError
+from goesvfi.core.errors import GoesVfiError, fields_of
 from goesvfi.core.jobs.control import CancelledByUser, CancelToken
 
 T = TypeVar("T")
@@ -42,24 +42,11 @@ class WorkerSignals(QObject):
 
 
 def error_fields(exc: BaseException) -> dict[str, Any]:
-    """The structured error a view shows: the core's fields, or a generic one for a bug."""
-    details = "".join(traceback.format_exception(exc))
-    if isinstance(exc, GoesVfiError):
-        return {**exc.fields(), "details": details}
-    if isinstance(exc, MemoryError):
-        message, hint = "the job ran out of memory", "close other programs, or use a smaller crop or scale"
-    elif isinstance(exc, OSError):
-        message, hint = f"{exc.strerror or exc}", "check that the files and folders are there and writable"
-    else:
-        message, hint = f"unexpected error: {exc}", "this is a bug; please report it with the details below"
-    return {
-        "kind": type(exc).__name__,
-        "message": message,
-        "setting": None,
-        "value": getattr(exc, "filename", None),
-        "hint": hint,
-        "details": details,
-    }
+    """The structured error a view shows: the core's fields plus ``details`` (the traceback, or the
+    child process's traceback that came with the fields)."""
+    fields = fields_of(exc)
+    fields.setdefault("details", "".join(traceback.format_exception(exc)))
+    return fields
 
 
 class Worker(QRunnable, Generic[T]):
