@@ -4,8 +4,8 @@
    and its event loop turning ("interactive"), plus the process's RSS then and after 2 s idle
    (no model loaded). The child runs the real ``goesvfi gui`` entry point; the only addition is
    a hook on ``MainWindow.show`` that notes the first paint and the first event-loop turn after it.
-2. responsiveness: a real RIFE job started from the window as a user would (the app runs it in a child process),
-   while a 10 ms timer in the GUI thread records how late each tick is (p50, p99, max).
+2. responsiveness: a real RIFE job started from the window as a user would (the app runs it in a
+   child process), while a 10 ms timer in the GUI thread records how late each tick is (p50, p99, max).
 
 Targets (issue 10, this 2-core machine): shown within 1.0 s; idle RSS <= 200 MB; timer late
 <= 20 ms p99 and <= 100 ms at worst.
@@ -150,6 +150,20 @@ def print_importtime(stderr: str, top: int = 25) -> None:
         print(f"  {cumulative / 1000:8.1f}  {name}")
 
 
+def bytecode_state() -> str:
+    """Whether goesvfi's modules start from compiled bytecode (scripts/setup.sh compiles it, as a
+    wheel install does) or are compiled at each start (PYTHONDONTWRITEBYTECODE keeps Python from
+    caching them)."""
+    import importlib.util
+
+    import goesvfi.gui.main_window as probe
+
+    cached = Path(importlib.util.cache_from_source(probe.__file__)).exists()
+    if cached:
+        return "compiled (as setup.sh and a wheel install leave it)"
+    return "NOT compiled: each start compiles it"
+
+
 def bench_startup(runs: int, xvfb: bool, importtime: bool) -> None:
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
@@ -174,6 +188,7 @@ def bench_startup(runs: int, xvfb: bool, importtime: bool) -> None:
         values = [float(r[key]) for r in results]
         print(f"  {label:40} median {statistics.median(values):7.3f} {unit}   max {max(values):7.3f} {unit}")
     print("  targets: interactive <= 1.0 s, idle RSS <= 200 MB")
+    print(f"  the package's bytecode is {bytecode_state()}")
     print(f"  (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: wall times grow with it)")
 
 

