@@ -6,12 +6,15 @@ import sys
 from pathlib import Path
 
 from PyQt6.QtCore import QCoreApplication, QSettings, QTimer
+from PyQt6.QtGui import QGuiApplication, QIcon
 from PyQt6.QtWidgets import QApplication
 
 from goesvfi.gui.main_window import MainWindow
 
 ORGANISATION = "goesvfi"
 APPLICATION = "GOES-VFI"
+DESKTOP_ID = "goesvfi"  # goesvfi.desktop, as `goesvfi install-desktop` installs it
+ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
 _app: QApplication | None = None  # the QApplication made here for scripts, kept alive
 
 
@@ -24,7 +27,18 @@ def application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName(ORGANISATION)
     QCoreApplication.setApplicationName(APPLICATION)
     _app = QApplication(argv if argv is not None else sys.argv[:1])
+    QGuiApplication.setDesktopFileName(DESKTOP_ID)  # the taskbar shows the installed entry's name
+    _app.setWindowIcon(app_icon())
     return _app
+
+
+def app_icon() -> QIcon:
+    """The app's icon at every packaged size (each file is read when first drawn)."""
+    icons = Path(__file__).resolve().parent.parent / "resources" / "icons"
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(icons / f"goesvfi-{size}.png"))
+    return icon
 
 
 def gui_settings() -> QSettings:

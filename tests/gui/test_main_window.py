@@ -60,7 +60,8 @@ def window(qtbot: Any, wait_workers: Any) -> Iterator[MainWindow]:
 # (the core imports them where arrays are made), superqt (its qtpy re-wraps every Qt enum: ~0.4 s)
 # and the core's runner, reader and network modules.
 HEAVY_AT_START_UP = ("torch", "cv2", "netCDF4", "dask", "numpy", "PIL", "superqt", "aiohttp", "botocore",
-                     "goesvfi.core.pipeline.runner", "goesvfi.core.render.api", "pyqtgraph")  # fmt: skip
+                     "goesvfi.core.pipeline.runner", "goesvfi.core.render.api", "goesvfi.core.remote",
+                     "pyqtgraph")  # fmt: skip
 
 
 def test_start_up_imports_no_heavy_modules() -> None:
@@ -70,11 +71,15 @@ def test_start_up_imports_no_heavy_modules() -> None:
         "from PyQt6.QtWidgets import QApplication\n"
         "w = create_main_window(); w.show(); QApplication.processEvents()\n"
         f"print(sorted(m for m in {HEAVY_AT_START_UP!r} if m in sys.modules))\n"
+        "app = QApplication.instance()\n"
+        "print(app.desktopFileName(), sorted(s.width() for s in app.windowIcon().availableSizes()))\n"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                             timeout=120, check=True)  # fmt: skip
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    loaded, identity = result.stdout.strip().splitlines()[-2:]
+    assert loaded == "[]"
+    assert identity == "goesvfi [16, 22, 24, 32, 48, 64, 128, 256, 512]"  # taskbar entry and window icon
 
 
 def test_tabs_and_stable_names(window: MainWindow) -> None:
