@@ -104,10 +104,20 @@ class PreviewModel(QObject):
 
         def make(token: CancelToken, progress: Any) -> Any:
             from goesvfi.core.history import record
+            from goesvfi.core.jobs.child import call_in_child
             from goesvfi.core.pipeline.preview import interpolate_pair
 
             with record("preview", params, settings=settings.history) as operation:
-                frames = interpolate_pair(first, second, settings, crop=crop, cancel=token)
+                # in a child process, like a job: a RIFE preview never loads torch in the window's process
+                frames = call_in_child(
+                    interpolate_pair,
+                    first,
+                    second,
+                    settings,
+                    kwargs={"crop": crop},
+                    cancel=token,
+                    name="pair preview",
+                )
                 operation.results["frames"] = len(frames)
                 return frames
 

@@ -16,7 +16,11 @@ from goesvfi.core.jobs.control import CancelledByUser, CancelToken
 log = logging.getLogger("goesvfi.tests.child")
 
 
-def count(n: int, trail: Path, *, progress: Any, cancel: CancelToken) -> int:
+def _ignore(event: object) -> None:
+    pass
+
+
+def count(n: int, trail: Path, *, progress: Any = _ignore, cancel: CancelToken) -> int:
     """Report 1..n, writing ``after i`` once each report has returned; stop when cancelled."""
     for i in range(1, n + 1):
         progress(i)
@@ -28,7 +32,7 @@ def count(n: int, trail: Path, *, progress: Any, cancel: CancelToken) -> int:
     return n * 10
 
 
-def wait_for_cancel(marker: Path, *, progress: Any, cancel: CancelToken) -> str:
+def wait_for_cancel(marker: Path, *, progress: Any = _ignore, cancel: CancelToken) -> str:
     """Report once, leave ``marker``, then wait (without reporting) until cancelled."""
     progress("ready")
     marker.write_text("waiting")
@@ -38,20 +42,24 @@ def wait_for_cancel(marker: Path, *, progress: Any, cancel: CancelToken) -> str:
     raise CancelledByUser(cancel.reason)
 
 
-def refuse(*, progress: Any, cancel: CancelToken) -> None:
+def refuse(*, cancel: CancelToken) -> None:
     raise UserInputError("the fps is too high", setting="fps", value=999, hint="choose 60 or less")
 
 
-def crash(*, progress: Any, cancel: CancelToken) -> None:
+def crash(*, cancel: CancelToken) -> None:
     raise ValueError("a bug")
 
 
-def die(*, progress: Any, cancel: CancelToken) -> None:
+def die(*, cancel: CancelToken) -> None:
     os._exit(3)
 
 
-def priority(*, progress: Any, cancel: CancelToken) -> int:
+def priority(*, cancel: CancelToken) -> int:
     return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def scaled(values: list[int], *, factor: int, cancel: CancelToken) -> list[int]:
+    return [v * factor for v in values]
 
 
 def relay_then_block(marker: Path) -> None:

@@ -63,6 +63,10 @@ def test_a_cancel_reaches_a_child_that_is_not_reporting(tmp_path: Path) -> None:
     assert marker.read_text() == "cancelled while waiting"
 
 
+def test_keyword_arguments_reach_the_call_and_progress_only_when_given() -> None:
+    assert call_in_child(child_calls.scaled, [1, 2], kwargs={"factor": 3}) == [3, 6]
+
+
 def test_a_core_error_crosses_with_its_fields() -> None:
     with pytest.raises(ChildFailed) as caught:
         call_in_child(child_calls.refuse)

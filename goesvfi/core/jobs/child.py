@@ -4,7 +4,7 @@ The desktop app runs its jobs this way: the interpolation's imports (torch) and 
 then hold the child's interpreter lock, never the window's, so the window keeps painting while a
 RIFE job starts and runs.
 
-:func:`call_in_child` calls ``fn(*args, progress=..., cancel=...)`` in a fresh (spawned) process
+:func:`call_in_child` calls ``fn(*args, **kwargs, progress=..., cancel=...)`` in a fresh (spawned) process
 and behaves like the plain call:
 
 - each progress event is handed to ``progress`` in the calling thread, and the child waits until
@@ -67,18 +67,30 @@ def call_in_child(
     *args: Any,
     progress: Callable[[Any], object] | None = None,
     cancel: CancelToken | None = None,
+    kwargs: dict[str, Any] | None = None,
     name: str = "goesvfi job",
     nice: int = 0,
 ) -> T:
-    """Call ``fn(*args, progress=, cancel=)`` in a spawned process ``nice`` steps nicer than this
-    one (so a window keeps its share of the CPU); see the module docstring."""
+    """Call ``fn(*args, **kwargs, cancel=)`` in a spawned process ``nice`` steps nicer than this
+    one (so a window keeps its share of the CPU), with ``progress=`` too when ``progress`` is
+    given; see the module docstring."""
     context = multiprocessing.get_context("spawn")
     data, child_data = context.Pipe(duplex=True)
     control_in, control_out = context.Pipe(duplex=False)
     level = logging.getLogger(ROOT_LOGGER).getEffectiveLevel()
     process = context.Process(
         target=_child_main,
-        args=(fn, args, child_data, control_in, get_correlation_id(), level, nice),
+        args=(
+            fn,
+            args,
+            dict(kwargs or {}),
+            progress is not None,
+            child_data,
+            control_in,
+            get_correlation_id(),
+            level,
+            nice,
+        ),
         name=name,
     )
     process.start()
@@ -160,6 +172,8 @@ class _PipeLogHandler(logging.Handler):
 def _child_main(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    reports: bool,
     data: Connection,
     control: Connection,
     correlation_id: str,
@@ -199,7 +213,9 @@ def _child_main(
     logger.addHandler(_PipeLogHandler(send))
     with correlation_scope(correlation_id):
         try:
-            result = fn(*args, progress=report, cancel=token)
+            if reports:
+                kwargs["progress"] = report
+            result = fn(*args, **kwargs, cancel=token)
         except CancelledByUser as exc:
             send(("cancelled", str(exc)))
         except BaseException as exc:  # every failure crosses as structured fields
