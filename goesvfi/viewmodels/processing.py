@@ -18,6 +18,7 @@ from goesvfi.core.errors import GoesVfiError
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.pipeline.frames import Crop
 from goesvfi.core.pipeline.plan import INTERPOLATORS
+from goesvfi.viewmodels.cluster import ClusterViewModel
 from goesvfi.viewmodels.jobs import JobRunner
 from goesvfi.viewmodels.preview import PreviewModel
 from goesvfi.viewmodels.queue import QueueModel
@@ -77,8 +78,6 @@ class ProcessingViewModel(QObject):
     memoryChanged = pyqtSignal(str, bool)  # text, under pressure
     failed = pyqtSignal(object)  # a structured error from Start (bad settings, missing folder)
     rangeChanged = pyqtSignal(str)  # "Range: 2025-05-08 00:10 UTC to 2025-05-08 00:30 UTC", "" when unset
-    clusterTested = pyqtSignal(int)  # the workers the cluster address reaches (test connection)
-    clusterFailed = pyqtSignal(object)  # the core's structured error for the cluster address
 
     def __init__(self, settings: SettingsModel, parent: QObject | None = None,
                  queue: QueueModel | None = None) -> None:  # fmt: skip
@@ -87,6 +86,7 @@ class ProcessingViewModel(QObject):
         self.runner = JobRunner(self)
         self.preview = PreviewModel(self)
         self.queue = queue if queue is not None else QueueModel(parent=self)
+        self.cluster = ClusterViewModel(settings, self)  # the advanced cluster address and its test
         self._input: Path | None = None
         self._output: Path | None = None
         self._crop: Crop | None = None
@@ -96,7 +96,6 @@ class ProcessingViewModel(QObject):
         self._start_time: datetime | None = None
         self._end_time: datetime | None = None
         self._check_worker: Worker[Any] | None = None
-        self._cluster_worker: Worker[int] | None = None
         self._running_queue = False
         self.settings.changed.connect(self._on_settings_changed)
         self.runner.finished.connect(self._on_job_ended)
@@ -455,56 +454,6 @@ class ProcessingViewModel(QObject):
         if folder.exists() and not folder.is_running():
             shutil.rmtree(folder.path, ignore_errors=True)
 
-    # -- cluster (advanced) -------------------------------------------------------------------
-
-    @property
-    def cluster_address(self) -> str:
-        """``pipeline.cluster``: a Dask scheduler address, ``local:N``, or "" for this process."""
-        return str(self.settings.value("pipeline.cluster") or "")
-
-    def set_cluster_address(self, address: str) -> dict[str, Any] | None:
-        return self.set_value("pipeline.cluster", address.strip())
-
-    def test_cluster(self) -> None:
-        """Reach the cluster address in a worker: ``clusterTested`` (workers) or ``clusterFailed``.
-
-        ``local:N`` reports N without starting a LocalCluster; a scheduler is asked for its workers.
-        """
-        from goesvfi.core.jobs.cluster import ClusterAddressError
-
-        address = self.cluster_address
-        if self._cluster_worker is not None:
-            self._cluster_worker.cancel()
-
-        def check(token: CancelToken, progress: Any) -> int:
-            from goesvfi.core.jobs.cluster import connect, local_workers, worker_count
-
-            if not address:
-                raise ClusterAddressError(
-                    "no cluster address: the job runs in this process", setting="pipeline.cluster",
-                    hint="enter a scheduler address such as tcp://host:8786, or local:N",
-                )  # fmt: skip
-            workers = local_workers(address)
-            if workers is not None:
-                return workers
-            with connect(address) as client:
-                return worker_count(client)
-
-        worker: Worker[int] = Worker(check, name="cluster test")
-        worker.signals.finished.connect(lambda count: self._on_cluster(worker, count, None))
-        worker.signals.errored.connect(lambda error: self._on_cluster(worker, None, error))
-        self._cluster_worker = worker
-        start_worker(worker)
-
-    def _on_cluster(self, worker: Worker[int], count: int | None, error: dict[str, Any] | None) -> None:
-        if worker is not self._cluster_worker:
-            return  # an earlier test, overtaken
-        self._cluster_worker = None
-        if error is not None:
-            self.clusterFailed.emit(error)
-        else:
-            self.clusterTested.emit(int(count or 0))
-
     # -- memory ---------------------------------------------------------------------------------
 
     def start_memory_monitor(self) -> None:
@@ -526,6 +475,5 @@ class ProcessingViewModel(QObject):
         self.preview.cancel_all()
         if self._check_worker is not None:
             self._check_worker.cancel()
-        if self._cluster_worker is not None:
-            self._cluster_worker.cancel()
+        self.cluster.cancel()
         self.runner.cancel()

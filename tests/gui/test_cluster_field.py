@@ -62,7 +62,7 @@ def test_local_cluster_reports_its_workers_and_the_address_reaches_the_request(
 ) -> None:
     pytest.importorskip("distributed")
     assert _test_connection(qtbot, window, "local:1") == "connected: 1 worker"
-    assert window.processing.cluster_address == "local:1"
+    assert window.processing.cluster.address == "local:1"
     assert window.processing.settings.value("pipeline.cluster") == "local:1"
     make_frames(tmp_path / "in", 3)
     window.processing.set_input(tmp_path / "in")
@@ -74,7 +74,7 @@ def test_local_cluster_reports_its_workers_and_the_address_reaches_the_request(
 def test_unreachable_scheduler_reports_one_line(qtbot: Any, window: MainWindow) -> None:
     pytest.importorskip("distributed")
     address = f"tcp://127.0.0.1:{_free_port()}"
-    with qtbot.waitSignal(window.processing.clusterFailed, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(window.processing.cluster.failed, timeout=TIMEOUT_MS) as blocker:
         _test_connection(qtbot, window, address)
     error = blocker.args[0]
     assert (error["kind"], error["setting"], error["value"]) == (

@@ -212,8 +212,8 @@ class ProcessingTab(QWidget):
         self.clear_range_button.clicked.connect(vm.clear_range)
         self.cluster_edit.editingFinished.connect(self._on_cluster_edited)
         self.test_cluster_button.clicked.connect(self._on_test_cluster)
-        vm.clusterTested.connect(self._on_cluster_tested)
-        vm.clusterFailed.connect(self._on_cluster_failed)
+        vm.cluster.tested.connect(self._on_cluster_tested)
+        vm.cluster.failed.connect(self._on_cluster_failed)
         vm.preview.pairReady.connect(self._on_pair_ready)
         vm.preview.pairBusyChanged.connect(lambda busy: self.actions.preview_pair.setEnabled(not busy))
         vm.settings.changed.connect(self._on_settings_changed)
@@ -247,7 +247,7 @@ class ProcessingTab(QWidget):
         for form in (self.rate_form, self.rife_form):
             form.set_values({key: vm.value(key) for key in list(form.field_keys())})
         if not self.cluster_edit.hasFocus():
-            self.cluster_edit.setText(vm.cluster_address)
+            self.cluster_edit.setText(vm.cluster.address)
 
     # -- handlers ------------------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ class ProcessingTab(QWidget):
         self.range_row.setVisible(bool(text))
 
     def _on_cluster_edited(self) -> bool:
-        error = self.vm.set_cluster_address(self.cluster_edit.text())
+        error = self.vm.cluster.set_address(self.cluster_edit.text())
         self.cluster_result.setText(str(error["message"]) if error else "")
         return error is None
 
@@ -282,7 +282,7 @@ class ProcessingTab(QWidget):
         if self._on_cluster_edited():
             self.test_cluster_button.setEnabled(False)
             self.cluster_result.setText("connecting…")
-            self.vm.test_cluster()
+            self.vm.cluster.test()
 
     def _on_cluster_tested(self, workers: int) -> None:
         self.test_cluster_button.setEnabled(True)
