@@ -11,8 +11,8 @@ it is; slots filled by this view-model keep the status ``fetched``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,15 @@ from goesvfi.core.jobs.progress import ProgressEvent
 from goesvfi.core.satellites import BANDS, PRODUCTS, SATELLITES, SECTOR_CODES, sector_product
 from goesvfi.core.scanreport import SLOT_DUPLICATE, SLOT_FOUND, SLOT_MISSING, ScanReport
 from goesvfi.viewmodels.settings import FieldSpec, SettingsModel
+from goesvfi.viewmodels.slots import (
+    SLOT_FAILED,
+    SLOT_FETCHED,
+    Slot,
+    iso_text,
+    minute_text,
+    slots_from,
+    summary_of,
+)
 from goesvfi.viewmodels.workers import Worker, start_worker
 
 if TYPE_CHECKING:  # the remote package loads with the first fetch, not at start-up
@@ -30,7 +39,6 @@ if TYPE_CHECKING:  # the remote package loads with the first fetch, not at start
 
 log = logging.getLogger(__name__)
 
-SLOT_FETCHED, SLOT_FAILED = "fetched", "failed"
 FILTERS = ("all", SLOT_MISSING, SLOT_FOUND, SLOT_DUPLICATE)
 AUTO = "auto"  # satellite, product and band: what the folder's file names say
 SATELLITE_CHOICES = (AUTO, "east", "west", *(sat.name for sat in SATELLITES))
@@ -39,80 +47,6 @@ BAND_CHOICES = (AUTO, *(str(band) for band in BANDS))
 SECTOR_CHOICES = (AUTO, *SECTOR_CODES)
 INT_MAX = 2**31 - 1
 SOURCE_KEYS = ("source", "retries", "read_timeout_s", "connect_timeout_s", "concurrency", "max_rate")
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One expected time: its status (found, missing, duplicate, fetched, failed) and files."""
-
-    time: datetime
-    status: str
-    paths: tuple[str, ...] = ()
-    source: str = ""
-    message: str = ""
-
-    @property
-    def is_gap(self) -> bool:
-        return self.status in (SLOT_MISSING, SLOT_FAILED)
-
-
-def gaps_of(slots: list[Slot]) -> list[tuple[int, int]]:
-    """The runs of missing slots as (first index, last index)."""
-    runs: list[tuple[int, int]] = []
-    for index, slot in enumerate(slots):
-        if not slot.is_gap:
-            continue
-        if runs and runs[-1][1] == index - 1:
-            runs[-1] = (runs[-1][0], index)
-        else:
-            runs.append((index, index))
-    return runs
-
-
-def summary_of(slots: list[Slot], interval: timedelta) -> dict[str, Any]:
-    """Counts and gap analytics: completeness %, longest gap, gaps per day."""
-    counts = {name: 0 for name in (SLOT_FOUND, SLOT_MISSING, SLOT_DUPLICATE, SLOT_FETCHED, SLOT_FAILED)}
-    for slot in slots:
-        counts[slot.status] += 1
-    gaps = gaps_of(slots)
-    longest = max((last - first + 1 for first, last in gaps), default=0)
-    span_days = (slots[-1].time - slots[0].time).total_seconds() / 86400 if len(slots) > 1 else 0.0
-    missing = counts[SLOT_MISSING] + counts[SLOT_FAILED]
-    return {
-        "expected": len(slots),
-        **counts,
-        "completeness": 100.0 * (len(slots) - missing) / len(slots) if slots else 100.0,
-        "gaps": len(gaps),
-        "longest_gap_slots": longest,
-        "longest_gap": interval * longest,
-        "gaps_per_day": len(gaps) / span_days if span_days else float(len(gaps)),
-    }
-
-
-def _slots_from(report: ScanReport, fetched: dict[str, str]) -> list[Slot]:
-    """The report's slots; a slot whose file this app fetched (``fetched``: path -> source) is
-    ``fetched``."""
-    found = report.found
-    slots = []
-    for moment in report.expected:
-        paths = tuple(str(p) for p in found.get(moment, []))
-        source = next((fetched[p] for p in paths if p in fetched), "")
-        if not paths:
-            status = SLOT_MISSING
-        elif source:
-            status = SLOT_FETCHED
-        else:
-            status = SLOT_DUPLICATE if len(paths) > 1 else SLOT_FOUND
-        slots.append(Slot(moment, status, paths, source or ("local" if paths else "")))
-    return slots
-
-
-def _time_text(when: datetime | None) -> str:
-    return "" if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-
-
-def _iso(when: datetime | None) -> str:
-    return "" if when is None else when.astimezone(UTC).isoformat()
 
 
 class IntegrityViewModel(QObject):
@@ -171,7 +105,7 @@ class IntegrityViewModel(QObject):
 
     def set_range(self, start: datetime | None, end: datetime | None) -> None:
         self.start, self.end = start, end
-        self.rangeChanged.emit(_time_text(start), _time_text(end))
+        self.rangeChanged.emit(minute_text(start), minute_text(end))
 
     def detect_range(self) -> None:
         """Forget the range and scan: the range becomes the folder's first and last frame."""
@@ -236,7 +170,7 @@ class IntegrityViewModel(QObject):
 
     def _on_scanned(self, report: ScanReport) -> None:
         self.report = report
-        self.slots = _slots_from(report, self._fetched)
+        self.slots = slots_from(report, self._fetched)
         for moment in [t for t in self.failures if t not in {s.time for s in self.slots if s.is_gap}]:
             del self.failures[moment]
         self.slots = [replace(s, status=SLOT_FAILED, message=self.failures[s.time])
@@ -362,7 +296,7 @@ class IntegrityViewModel(QObject):
             self.failuresChanged.emit(self.failure_lines())
 
     def failure_lines(self) -> list[str]:
-        return [f"{_time_text(t)}: {message}" for t, message in sorted(self.failures.items())]
+        return [f"{minute_text(t)}: {message}" for t, message in sorted(self.failures.items())]
 
     def _on_fetched(self, payload: dict[str, Any], times: set[datetime] | None) -> None:
         if "disk_space" in payload:
@@ -499,7 +433,7 @@ class IntegrityViewModel(QObject):
     def use_for_processing(self) -> None:
         """Hand the folder, and the range when one is set, to the processing view-model."""
         if self.folder is not None:
-            self.useForProcessing.emit(str(self.folder), _iso(self.start), _iso(self.end))
+            self.useForProcessing.emit(str(self.folder), iso_text(self.start), iso_text(self.end))
 
 
 def _render(render: Any, colour: str, files: list[Path], out_dir: Path, token: CancelToken) -> dict[str, Any]:
@@ -516,4 +450,4 @@ def _render(render: Any, colour: str, files: list[Path], out_dir: Path, token: C
     return result
 
 
-__all__ = ["FILTERS", "IntegrityViewModel", "Slot", "gaps_of", "summary_of"]
+__all__ = ["FILTERS", "IntegrityViewModel"]

@@ -22,8 +22,9 @@ from goesvfi.core.timeindex import canonical_name
 from goesvfi.gui import create_main_window
 from goesvfi.gui.main_window import MainWindow
 from goesvfi.gui.tabs.integrity import IntegrityTab
-from goesvfi.viewmodels.integrity import IntegrityViewModel, gaps_of
+from goesvfi.viewmodels.integrity import IntegrityViewModel
 from goesvfi.viewmodels.settings import SettingsModel
+from goesvfi.viewmodels.slots import gaps_of
 
 T0 = datetime(2025, 6, 1, 12, 1, 17, 300_000, tzinfo=UTC)
 COUNT = 12
