@@ -4,4 +4,5 @@ import sys
 
 from goesvfi.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a job's child process imports the main module
+    sys.exit(main())
