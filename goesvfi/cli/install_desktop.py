@@ -200,6 +200,12 @@ def _pyshortcuts(platform_module: str, where: str) -> ModuleType:
         ) from None
 
 
+def windowed_python() -> Path:
+    """The Python that opens no console window (``pythonw.exe`` beside this one), else this one."""
+    windowed = Path(sys.executable).with_name("pythonw.exe")
+    return windowed if windowed.is_file() else Path(sys.executable)
+
+
 def _windows(*, uninstall: bool) -> DesktopResult:
     module = _pyshortcuts("windows", "Start-menu")
     startmenu = Path(module.get_folders().startmenu)
@@ -210,14 +216,14 @@ def _windows(*, uninstall: bool) -> DesktopResult:
             return DesktopResult([link], str(startmenu))
         return DesktopResult([], str(startmenu))
     module.make_shortcut(
-        "_ -m goesvfi gui",  # "_" is pyshortcuts' name for this Python (paths with spaces survive)
+        "-m goesvfi gui",  # the arguments; the target is `executable` (a path with spaces survives)
+        executable=str(windowed_python()),
         name=APP_NAME,
         description=DESCRIPTION,
         icon=str(resources() / "icons" / "goesvfi.ico"),
         terminal=False,
         desktop=False,
         startmenu=True,
-        noexe=True,
     )
     return DesktopResult([link], str(startmenu))
 

@@ -107,8 +107,16 @@ def test_windows_goes_through_pyshortcuts(monkeypatch: pytest.MonkeyPatch, tmp_p
     fake.make_shortcut = lambda script, **kw: calls.append((script, kw))  # type: ignore[attr-defined]
     fake.get_folders = lambda: types.SimpleNamespace(startmenu=str(tmp_path))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pyshortcuts.windows", fake)
+    scripts = tmp_path / "My Env" / "Scripts"  # a path with a space, as under "C:/Users/First Last"
+    scripts.mkdir(parents=True)
+    for exe in ("python.exe", "pythonw.exe"):
+        (scripts / exe).write_bytes(b"MZ")
+    monkeypatch.setattr(sys, "executable", str(scripts / "python.exe"))
     result = install_desktop.install(platform="win32")
-    ((_script, options),) = calls
+    ((script, options),) = calls
+    assert script == "-m goesvfi gui"
+    assert options["executable"] == str(scripts / "pythonw.exe")  # no console window beside the app
+    assert "noexe" not in options
     assert options["startmenu"] is True
     assert options["desktop"] is False
     assert options["icon"].endswith("goesvfi.ico")
@@ -179,3 +187,17 @@ def test_python_m_goesvfi_without_a_display_prints_help() -> None:
     assert result.stdout.startswith("usage: goesvfi")
     assert "install-desktop" in result.stdout
     assert "gui" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closes a POSIX file descriptor")
+def test_python_m_goesvfi_runs_without_console_streams() -> None:
+    # pythonw (the Start-menu entry's Python) starts with no stdout/stderr, as a process whose
+    # descriptors 1 and 2 are closed does; printing must not crash it
+    def close_streams() -> None:
+        os.close(1)
+        os.close(2)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "goesvfi", "--version"], preexec_fn=close_streams, timeout=120, check=False
+    )
+    assert done.returncode == 0
