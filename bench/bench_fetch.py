@@ -9,12 +9,12 @@ the same objects are fetched through the same proxy (its own process) by the rea
 3. 50 ms per request, one at a time     → the baseline B (same code, concurrency 1)
 
 Sources: ``s3`` is moto server (a Python WSGI server) with NOAA-style keys; the client lists each
-hour once, streams ``get_object`` and checks size + MD5 from the ETag + HDF5 signature. ``cdn`` is
-an aiohttp origin serving files with sendfile and an index page; the client checks size + JPEG
-markers (the CDN gives no MD5). Each round runs T0, T and B back to back; ``--repeat`` rounds.
-Prints every round, then best and median: ideal bound = N x latency / C + T0, efficiency =
-bound / T (target >= 80 %), speed-up = B / T (target >= 8x), CPU milliseconds per MB of each
-process during T0 and the load average. Prints figures; never passes or fails.
+hour once, GETs each object (remote.http1: bodies received in blocks) and checks size + MD5 from
+the ETag + HDF5 signature. ``cdn`` is an aiohttp origin serving files with sendfile and an index
+page; the client checks size + JPEG markers (the CDN gives no MD5). Each round runs T0, T and B
+back to back; ``--repeat`` rounds. Prints every round, then best and median: ideal bound =
+N x latency / C + T0, efficiency = bound / T (target >= 80 %), speed-up = B / T (target >= 8x),
+CPU milliseconds per MB of each process during T0 and the load average. Prints figures; never passes or fails.
 Run: ``.venv/bin/python bench/bench_fetch.py [--sources s3,cdn] [--count 200] [--repeat 3]``.
 
 Against the tools users would pick instead (``--peers``, S3 only): ``goesvfi fetch`` (the CLI

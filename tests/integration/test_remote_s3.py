@@ -232,3 +232,31 @@ def test_permanent_errors_are_not_retried(
     assert payload["stats"]["s3"]["attempts"] == 1
     assert payload["stats"]["s3"]["retries"] == 0
     assert proxy.requests == 1
+
+
+def test_objects_of_several_receive_blocks_through_faults(archive: Archive, tmp_path: Path) -> None:
+    """Objects larger than the receive block (two buffers in turn): each fault kind on the first
+    request of one file, then 30 % faults; flipped bytes are caught, cut transfers resumed."""
+    from goesvfi.core.remote.http1 import BLOCK
+
+    first = datetime(2025, 6, 2, 0, 1, 17, 300_000, tzinfo=UTC)
+    objects = {abi_key(19, "ABI-L1b-RadC", 13, first + timedelta(minutes=5 * k)): k for k in range(6)}
+    datas = {
+        key: b"\x89HDF\r\n\x1a\n" + big_object(100 + k, 2 * BLOCK + 12_345 * k) for key, k in objects.items()
+    }
+    publish(archive.moto.url, BUCKET, datas)
+    kinds = ("flip", "truncate", "cut", "reset", "stall", "slowdown")
+    plan = FaultPlan(rate=0.3, seed=3, kinds=(*kinds, "ignore_range"), stall_s=0.6, first=kinds)
+    proxy = FaultProxy(archive.moto.url, plan)
+    cfg = settings(archive.loop.serve(proxy.app()))
+    start = first.replace(second=0, microsecond=0)
+    payload = fetch_range_sync(request(tmp_path, cfg, start, start + timedelta(minutes=25))).to_json()
+    assert payload["failed"] == []
+    expected = {
+        canonical_name(19, "CONUS", 13, first + timedelta(minutes=5 * k), "nc"): datas[key]
+        for key, k in objects.items()
+    }
+    assert len(assert_identical(tmp_path, expected)) == 6
+    errors = payload["stats"]["s3"]["errors_by_kind"]
+    assert {"verify", "truncated", "timeout", "network", "throttled"} <= set(errors), errors
+    assert proxy.statuses[206] > 0  # broken transfers were resumed with a range request

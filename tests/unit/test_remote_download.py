@@ -68,6 +68,15 @@ def test_safe_target_accepts_canonical_name(tmp_path: Path) -> None:
     assert safe_target(tmp_path, name) == tmp_path / name
 
 
+def test_safe_target_rejects_a_link_out_of_the_folder(tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    name = "GOES19_CONUS_CH13_20250601T000117Z.nc"
+    (dest / name).symlink_to(tmp_path / "elsewhere.nc")
+    with pytest.raises(UnsafeLocationError):
+        safe_target(dest, name)
+
+
 def test_free_space_check_names_folder(tmp_path: Path) -> None:
     check_free_space(tmp_path, 1000)
     with pytest.raises(DiskSpaceError, match=str(tmp_path)):
@@ -83,6 +92,8 @@ def test_check_key() -> None:
 
 
 class Body:
+    own_timeout = False
+
     def __init__(self, data: bytes, partial: bool, fail_after: int | None, etag: str | None) -> None:
         self._data = data
         self.partial = partial

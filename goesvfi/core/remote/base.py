@@ -253,7 +253,13 @@ class Body(Protocol):
     partial: bool  # True when the server honoured the range and sends bytes from ``offset``
     length: int | None  # bytes this response will send, when announced
     etag: str | None  # the validator to resume this object with later
+    # True when the body raises RemoteTimeoutError itself after the read timeout without data
+    # (its pieces may take longer than that to fill); False: the reader times each piece.
+    own_timeout: bool
 
-    def chunks(self) -> AsyncIterator[bytes]: ...
+    def chunks(self) -> AsyncIterator[bytes | memoryview]:
+        """The body's bytes; a ``memoryview`` is of a buffer the body reuses for a later chunk:
+        the reader uses it up before asking for the next."""
+        ...
 
     async def close(self) -> None: ...

@@ -38,6 +38,8 @@ MAX_INDEX_ENTRIES = 200_000
 class HttpBody:
     """An aiohttp response streamed in chunks."""
 
+    own_timeout = False
+
     def __init__(self, response: Any, partial: bool) -> None:
         self._response = response
         self.partial = partial

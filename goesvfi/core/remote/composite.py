@@ -181,13 +181,19 @@ class CompositeStore:
         name = canonical_name(
             wanted.satellite.number, wanted.sector, wanted.band, candidate.start, candidate.ext
         )
-        target = safe_target(dest, name)
+        target = dest / name
         lock = self._locks.setdefault(target, asyncio.Lock())
         async with lock:
-            if target.exists():
+            # In a thread: a lookup in the folder waits while another download renames into it.
+            if await asyncio.to_thread(_present, dest, name):
                 return ItemResult(wanted, "skipped_existing", target, store.name, candidate.start)
             started = time.monotonic()
             size = await store.download(candidate, target, on_bytes)
         self.stats[store.name].record_success(size, time.monotonic() - started)
         self.breakers[store.name].success()
         return ItemResult(wanted, "downloaded", target, store.name, candidate.start, size)
+
+
+def _present(dest: Path, name: str) -> bool:
+    """Whether ``dest / name`` exists; :class:`UnsafeLocationError` when it is no plain target."""
+    return safe_target(dest, name).exists()

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 from goesvfi.core.remote.base import (
     Body,
@@ -31,6 +30,7 @@ from goesvfi.core.remote.base import (
     RemoteError,
     VerificationError,
 )
+from goesvfi.core.remote.partfile import PartFile, publish
 from goesvfi.core.remote.retry import RetryPolicy
 from goesvfi.core.remote.stats import SourceStats
 from goesvfi.core.signatures import HDF5_MAGIC, JPEG_END, JPEG_START, NETCDF_MAGICS
@@ -81,43 +81,11 @@ async def body_pieces(content: Any) -> AsyncIterator[bytes]:
             yield data
 
 
-def _write_and_hash(handle: BinaryIO, digest: hashlib._Hash | None, pieces: list[bytes]) -> None:
-    # Both release the GIL for large buffers, so this runs beside the event loop on another core.
-    handle.writelines(pieces)
-    if digest is not None:
-        for piece in pieces:
-            digest.update(piece)
-
-
-def _open_part(part: Path, offset: int, digest: hashlib._Hash | None) -> BinaryIO:
-    """Open ``part`` for writing from ``offset``, hashing the bytes kept from a broken transfer."""
-    handle = part.open("r+b" if offset else "wb")
+def _size(path: Path) -> int:
     try:
-        while digest is not None and offset and handle.tell() < offset:
-            block = handle.read(min(BATCH, offset - handle.tell()))
-            if not block:
-                break
-            digest.update(block)
-        handle.seek(offset)
-        handle.truncate()
-    except BaseException:
-        handle.close()
-        raise
-    return handle
-
-
-def _fsync_and_publish(part: Path, target: Path) -> None:
-    with part.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(part, target)
-    try:
-        fd = os.open(target.parent, os.O_RDONLY)
-    except OSError:  # some platforms cannot open a folder; the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 class RateLimiter:
@@ -167,11 +135,10 @@ class Transfer:
         validator = [candidate.etag]
         try:
             size = await self.policy.run(
-                lambda: self._attempt(opener, candidate, part, validator, on_bytes),
+                lambda: self._attempt(opener, candidate, target, validator, on_bytes),
                 source=self.source,
                 on_retry=lambda error, _pause: self.stats.record_retry(error.kind),
             )
-            await self._in_thread(_fsync_and_publish, part, target)
         except OSError as exc:  # the network errors were classified above; this is the local disk
             part.unlink(missing_ok=True)
             raise LocalWriteError(
@@ -183,11 +150,17 @@ class Transfer:
         return size
 
     async def _attempt(
-        self, opener: Opener, candidate: Candidate, part: Path, validator: list[str | None], on_bytes: OnBytes
+        self,
+        opener: Opener,
+        candidate: Candidate,
+        target: Path,
+        validator: list[str | None],
+        on_bytes: OnBytes,
     ) -> int:
         self.stats.record_attempt()
+        part = part_path(target)
         # Resume only with a validator: the server must be able to tell us the object changed.
-        offset = part.stat().st_size if part.exists() and validator[0] else 0
+        offset = await self._in_thread(_size, part) if validator[0] else 0  # a lookup can wait on renames
         sent = time.monotonic()
         body = await opener(candidate, offset, validator[0])
         self.stats.record_latency(time.monotonic() - sent)
@@ -200,30 +173,33 @@ class Transfer:
                 expected = offset + body.length
             # MD5 only when there is one to compare with (S3 single-part ETags; not the CDN).
             digest = hashlib.md5(usedforsecurity=False) if candidate.md5 is not None else None
-            await self._stream(body, part, offset, expected, digest, on_bytes)
+            written = await self._stream(body, PartFile(part, offset, digest), expected, on_bytes)
         finally:
             await body.close()
-        return self._verify(candidate, part, expected, digest.hexdigest() if digest is not None else None)
+        # Sync, check and publish in one trip to a worker thread: none of it waits on the loop.
+        return await self._in_thread(self._finish, written, candidate, expected, target)
+
+    def _finish(self, written: PartFile, candidate: Candidate, expected: int | None, target: Path) -> int:
+        written.sync_and_close()
+        md5 = written.digest.hexdigest() if written.digest is not None else None
+        size = self._verify(candidate, written.path, expected, md5)
+        publish(written.path, target)
+        return size
 
     async def _stream(
-        self,
-        body: Body,
-        part: Path,
-        offset: int,
-        expected: int | None,
-        digest: hashlib._Hash | None,
-        on_bytes: OnBytes,
-    ) -> None:
+        self, body: Body, written: PartFile, expected: int | None, on_bytes: OnBytes
+    ) -> PartFile:
+        """Write the body into ``written`` from its offset; it is closed on any failure."""
         limit = min(expected, self.max_bytes) if expected is not None else self.max_bytes
-        written = offset
+        total = written.offset
         chunks = body.chunks().__aiter__()
-        handle = await self._in_thread(_open_part, part, offset, digest)
-        pending: list[bytes] = []
+        pending: list[bytes | memoryview] = []
+        timeout = None if body.own_timeout else self.read_timeout_s
         size = 0
 
         async def flush() -> None:
             nonlocal size
-            await self._in_thread(_write_and_hash, handle, digest, pending)
+            await self._in_thread(written.write, pending)
             on_bytes(size)
             if self.limiter is not None:
                 await self.limiter.acquire(size)
@@ -233,7 +209,7 @@ class Transfer:
         try:
             while True:
                 try:
-                    async with asyncio.timeout(self.read_timeout_s):
+                    async with asyncio.timeout(timeout):
                         chunk = await anext(chunks)
                 except StopAsyncIteration:
                     break
@@ -241,21 +217,23 @@ class Transfer:
                     if pending:  # keep what arrived, so the retry resumes after it
                         await flush()
                     raise
-                written += len(chunk)
-                if written > limit:
-                    handle.close()
-                    part.unlink(missing_ok=True)
+                total += len(chunk)
+                if total > limit:
+                    written.close()
+                    written.path.unlink(missing_ok=True)
                     raise IncompleteBodyError(
                         f"received more than the {limit} bytes announced", source=self.source
                     )
                 pending.append(chunk)
                 size += len(chunk)
-                if size >= BATCH:
+                if size >= BATCH or isinstance(chunk, memoryview):  # a view: the body reuses its buffer
                     await flush()
             if pending:
                 await flush()
-        finally:
-            await self._in_thread(handle.close)  # closing can wait for the disk: not on the loop
+        except BaseException:
+            await self._in_thread(written.close)  # closing can wait for the disk: not on the loop
+            raise
+        return written
 
     def _verify(self, candidate: Candidate, part: Path, expected: int | None, md5: str | None) -> int:
         size = part.stat().st_size

@@ -3,7 +3,7 @@
 botocore's own retry modes (legacy, standard and adaptive alike; checked against aioboto3 15.5
 and moto 5.2) never retry a failure while reading the body and ignore ``Retry-After``, so the S3
 client runs with botocore retries off and every request and body read goes through
-:meth:`RetryPolicy.run` (tenacity underneath).
+:meth:`RetryPolicy.run` (a plain loop: tenacity's bookkeeping per call showed in the fetch profile).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import errno
 import logging
 import random
 import socket
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -109,22 +110,25 @@ def _from_botocore(exc: BaseException, source: str) -> RemoteError | None:
 
 def classify(exc: BaseException, source: str) -> RemoteError | None:
     """Turn a client exception into a :class:`RemoteError`; None for exceptions that are bugs."""
-    import aiohttp
-
     if isinstance(exc, RemoteError):
+        if not exc.source:
+            exc.source = source
         return exc
     if type(exc).__module__.startswith(("botocore", "aiobotocore")):
         found = _from_botocore(exc, source)
         if found is not None:
             return found
-    if isinstance(exc, aiohttp.ClientPayloadError):
+    aiohttp: Any = sys.modules.get("aiohttp")  # not imported: none of its errors can be here
+    if aiohttp is not None and isinstance(exc, aiohttp.ClientPayloadError):
         return IncompleteBodyError(f"transfer cut short: {exc}", source=source)
-    if isinstance(exc, aiohttp.ClientResponseError):
+    if aiohttp is not None and isinstance(exc, aiohttp.ClientResponseError):
         headers = dict(exc.headers or {})
         return error_for_status(exc.status, "", exc.message or "request failed", source, headers)
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+    if isinstance(exc, asyncio.TimeoutError):  # aiohttp's ServerTimeoutError too
         return RemoteTimeoutError("no data within the read timeout", source=source)
-    if isinstance(exc, aiohttp.ClientError | ConnectionError | socket.gaierror) or (
+    if aiohttp is not None and isinstance(exc, aiohttp.ClientError):
+        return NetworkError(f"connection failed: {exc or type(exc).__name__}", source=source)
+    if isinstance(exc, ConnectionError | socket.gaierror) or (
         isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
     ):
         return NetworkError(f"connection failed: {exc or type(exc).__name__}", source=source)
@@ -173,36 +177,21 @@ class RetryPolicy:
         Client exceptions are classified first, so the caller always sees a :class:`RemoteError`
         (or the original exception when it is a bug, not a network failure).
         """
-        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-
-        def wait(state: RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            return self.delay(state.attempt_number, error)
-
-        def before_sleep(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            pause = state.next_action.sleep if state.next_action else 0.0
-            if isinstance(error, RemoteError):
-                log.info("retry %d/%d in %.2f s: %s", state.attempt_number, self.retries, pause, error)
-                if on_retry is not None:
-                    on_retry(error, pause)
-
-        async def classified() -> T:
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return await func()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                remote = classify(exc, source)
-                if remote is None or remote is exc:
-                    raise
-                raise remote from exc
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retries + 1),
-            wait=wait,
-            retry=retry_if_exception(lambda exc: isinstance(exc, TransientError)),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        return await retrying(classified)
+                error = classify(exc, source)
+                if error is None or not isinstance(error, TransientError) or attempt > self.retries:
+                    if error is None or error is exc:
+                        raise
+                    raise error from exc
+            pause = self.delay(attempt, error)
+            log.info("retry %d/%d in %.2f s: %s", attempt, self.retries, pause, error)
+            if on_retry is not None:
+                on_retry(error, pause)
+            await asyncio.sleep(pause)

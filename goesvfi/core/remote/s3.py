@@ -1,4 +1,9 @@
-"""The NOAA GOES S3 buckets (``noaa-goes16`` ... ``noaa-goes19``), read anonymously with aiobotocore.
+"""The NOAA GOES S3 buckets (``noaa-goes16`` ... ``noaa-goes19``), read anonymously.
+
+Listings and objects with an MD5 (single-part ETag) are plain unsigned GETs over
+:mod:`goesvfi.core.remote.http1` (bodies received in blocks, no per-read Python work);
+aiobotocore serves the rest: objects without an MD5 (botocore checks their stored CRC) and every
+request when the environment names a proxy.
 
 Keys are ``<product>/<YYYY>/<DDD>/<HH>/OR_ABI-...nc``. The creation time in a file name is unknown
 in advance, so :meth:`S3Store.find` lists the hour prefix (once per job, shared by every frame
@@ -20,10 +25,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus, urlencode
 
-from goesvfi.core.remote.base import Candidate, ObjectTooLargeError, OnBytes, PermanentError, Wanted
+from goesvfi.core.remote.base import (
+    Candidate,
+    IncompleteBodyError,
+    ObjectTooLargeError,
+    OnBytes,
+    PermanentError,
+    RemoteError,
+    Wanted,
+)
 from goesvfi.core.remote.download import BATCH, Transfer, body_pieces, etag_md5
+from goesvfi.core.remote.http1 import BLOCK, Blocks, HttpPool, PlainBody, Response, proxy_configured
 from goesvfi.core.remote.retry import error_for_status
 from goesvfi.core.remote.safety import check_key
 from goesvfi.core.timeindex import AbiFileName, parse_abi_filename
@@ -48,6 +62,8 @@ class _Listed:
 
 class S3Body:
     """A ``get_object`` response streamed in chunks (never ``download_file``)."""
+
+    own_timeout = False
 
     def __init__(self, response: dict[str, Any], partial: bool, *, has_md5: bool) -> None:
         self._stream = response["Body"]
@@ -103,6 +119,36 @@ def _matches(parsed: AbiFileName | None, wanted: Wanted) -> bool:
     )
 
 
+def parse_listing(data: bytes, url: str) -> dict[str, Any]:
+    """A ListObjectsV2 XML page as botocore's dict (``Contents`` with Key, Size, ETag; keys sent
+    URL-encoded are decoded, as botocore does)."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise IncompleteBodyError(f"an unreadable listing from {url}: {exc}") from None
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    page: dict[str, Any] = {"Contents": []}
+    for child in root:
+        name = local(child.tag)
+        if name == "Contents":
+            page["Contents"].append({local(field.tag): field.text or "" for field in child})
+        elif name in ("NextContinuationToken", "EncodingType"):
+            page[name] = child.text or ""
+        elif name == "IsTruncated":
+            page[name] = (child.text or "").strip().lower() == "true"
+    if page.get("EncodingType") == "url":
+        for item in page["Contents"]:
+            item["Key"] = unquote_plus(item.get("Key", ""))
+    for item in page["Contents"]:
+        item["Size"] = int(item.get("Size") or 0)
+    return page
+
+
 class S3Store:
     """Anonymous S3 reads; one client per job with a pool sized to the concurrency."""
 
@@ -124,6 +170,12 @@ class S3Store:
         self._timeouts = (connect_timeout_s, read_timeout_s)
         self._clock = clock
         self._client: Any = None
+        self._http: HttpPool | None = (
+            None
+            if proxy_configured()
+            else HttpPool(size=self._pool, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s)
+        )
+        self._blocks = Blocks(2 * concurrency)
         self._stack = contextlib.AsyncExitStack()
         self._lock = asyncio.Lock()
         self._listings: dict[tuple[str, str], tuple[float, asyncio.Task[list[_Listed]]]] = {}
@@ -192,17 +244,41 @@ class S3Store:
         response._content = bytes(data)  # what botocore would have read: it parses this
         return response
 
+    async def _page(self, bucket: str, prefix: str, token: str | None) -> dict[str, Any]:
+        """One ListObjectsV2 page, shaped as botocore returns it (keys decoded)."""
+        if self._http is None:
+            client = await self._ready()
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page: dict[str, Any] = await client.list_objects_v2(**kwargs)
+            return page
+        query = {"list-type": "2", "prefix": prefix, "encoding-type": "url"}
+        if token:
+            query["continuation-token"] = token
+        url = self._bucket_url(bucket)
+        response = await self._http.get(f"{url}?{urlencode(query, quote_via=quote, safe='')}")
+        await self._check_status(response, f"{bucket}/{prefix}")
+        try:
+            data = await response.read(MAX_LISTING_BYTES)
+        except ObjectTooLargeError:
+            raise self._listing_too_large(url) from None
+        return parse_listing(data, url)
+
+    def _listing_too_large(self, url: str) -> ObjectTooLargeError:
+        return ObjectTooLargeError(
+            f"a listing of {url} is larger than {MAX_LISTING_BYTES // 2**20} MB; the endpoint is not "
+            "a NOAA bucket or is broken, check remote.s3_endpoint",
+            source=self.name,
+        )
+
     async def _list(self, bucket: str, prefix: str) -> list[_Listed]:
-        client = await self._ready()
         found: list[_Listed] = []
         token: str | None = None
         while True:
             self._transfer.stats.record_attempt()
-            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-            if token:
-                kwargs["ContinuationToken"] = token
             sent = self._clock()
-            page = await client.list_objects_v2(**kwargs)
+            page = await self._page(bucket, prefix, token)
             self._transfer.stats.record_latency(self._clock() - sent)
             for item in page.get("Contents", []):
                 key = str(item["Key"])
@@ -267,52 +343,68 @@ class S3Store:
             bucket=wanted.satellite.bucket,
         )
 
-    def _object_url(self, bucket: str, key: str) -> str:
-        quoted = quote(key, safe="/-_.~")
+    def _bucket_url(self, bucket: str) -> str:
         if self._endpoint:  # path-style, as the client is configured for an endpoint
-            return f"{self._endpoint.rstrip('/')}/{bucket}/{quoted}"
-        return f"https://{bucket}.s3.amazonaws.com/{quoted}"  # what botocore sends in us-east-1
+            return f"{self._endpoint.rstrip('/')}/{bucket}"
+        return f"https://{bucket}.s3.amazonaws.com/"  # what botocore sends in us-east-1
 
-    async def _plain_get(self, candidate: Candidate) -> S3Body:
-        """A whole object by one unsigned GET on the client's own connections and timeouts.
+    def _object_url(self, bucket: str, key: str) -> str:
+        return f"{self._bucket_url(bucket).rstrip('/')}/{quote(key, safe='/-_.~')}"
 
-        botocore's request building and response parsing cost about 5 ms of CPU per object on
-        the event loop; an anonymous GET of a whole object needs none of it. Errors are read
-        from S3's XML as botocore would (code, message), so they classify the same way.
-        """
-        from botocore.awsrequest import AWSPreparedRequest
-
-        client = await self._ready()
-        url = self._object_url(str(candidate.bucket), candidate.locator)
-        request = AWSPreparedRequest("GET", url, {}, None, True)
-        response = await client._endpoint.http_session.send(request)
-        raw = response.raw
-        if response.status_code != 200:
-            try:
-                text = (await raw.content.read(65536)).decode("utf-8", "replace")
-            finally:
-                raw.close()
-            code = re.search(r"<Code>([^<]*)</Code>", text)
-            message = re.search(r"<Message>([^<]*)</Message>", text)
-            raise error_for_status(
-                response.status_code,
-                code.group(1) if code else "",
-                message.group(1) if message else candidate.locator,
-                self.name,
-                dict(response.headers),
-            )
-        headers = response.headers
-        return S3Body(
-            {"Body": raw, "ContentLength": headers.get("content-length"), "ETag": headers.get("etag")},
-            False,
-            has_md5=True,
+    async def _check_status(self, response: Response, what: str, ok: tuple[int, ...] = (200,)) -> None:
+        """Raise the remote error for a status outside ``ok``, read from S3's XML as botocore would
+        (code, message), so it classifies the same way."""
+        if response.status in ok:
+            return
+        try:
+            text = (await response.read(65536)).decode("utf-8", "replace")
+        except RemoteError:
+            text = ""
+        finally:
+            response.close()
+        code = re.search(r"<Code>([^<]*)</Code>", text)
+        message = re.search(r"<Message>([^<]*)</Message>", text)
+        raise error_for_status(
+            response.status,
+            code.group(1) if code else "",
+            message.group(1) if message else what,
+            self.name,
+            response.headers,
         )
 
-    async def _open(self, candidate: Candidate, offset: int, validator: str | None) -> S3Body:
+    async def _plain_get(self, candidate: Candidate, offset: int, validator: str | None) -> PlainBody:
+        """An object with an MD5 by one unsigned GET (from ``offset`` when there is a validator).
+
+        botocore's request building and response parsing cost about 5 ms of CPU per object on
+        the event loop, and aiohttp's reads more again; an anonymous GET needs none of it.
+        """
+        assert self._http is not None
+        url = self._object_url(str(candidate.bucket), candidate.locator)
+        size = BLOCK if self._transfer.limiter is None else BATCH  # the limiter works per block
+        ranged = bool(offset and validator)
+        headers = {"Range": f"bytes={offset}-", "If-Match": str(validator)} if ranged else {}
+        response = await self._http.get(url, headers)
+        if ranged and response.status in (412, 416):
+            response.close()
+            log.info("%s changed or shrank since the broken transfer; fetching it whole", candidate.locator)
+            ranged = False
+            response = await self._http.get(url)
+        await self._check_status(response, candidate.locator, (200, 206) if ranged else (200,))
+        partial = (
+            ranged
+            and response.status == 206
+            and response.headers.get("content-range", "").startswith(f"bytes {offset}-")
+        )
+        if response.status == 206 and not partial:
+            response.close()
+            raise IncompleteBodyError(f"{candidate.locator}: an unexpected range in the response")
+        return PlainBody(response, partial, self._blocks, size)
+
+    async def _open(self, candidate: Candidate, offset: int, validator: str | None) -> S3Body | PlainBody:
+        if candidate.md5 is not None and self._http is not None:
+            return await self._plain_get(candidate, offset, validator)  # the common case
         import botocore.exceptions
 
-        if candidate.md5 is not None and not (offset and validator):
-            return await self._plain_get(candidate)  # the common case: a whole object, MD5 known
         client = await self._ready()
         key: dict[str, Any] = {"Bucket": candidate.bucket, "Key": candidate.locator}
         # No MD5 to compare with: S3 sends a stored full-object checksum for botocore to check
@@ -347,3 +439,5 @@ class S3Store:
         self._listings.clear()
         await self._stack.aclose()
         self._client = None
+        if self._http is not None:
+            self._http.close()

@@ -20,7 +20,9 @@ def safe_target(dest: Path, name: str) -> Path:
     if not _SAFE_NAME.match(name) or ".." in name:
         raise UnsafeLocationError(f"refusing to write file name {name!r} into {dest}")
     target = dest / name
-    if target.resolve().parent != dest.resolve():
+    # A plain name stays in ``dest`` unless it is a symbolic link (one lstat; resolving costs one
+    # per folder of the path, for every file of a fetch).
+    if target.is_symlink() and target.resolve().parent != dest.resolve():
         raise UnsafeLocationError(f"refusing to write {name!r} outside {dest}")
     return target
 
