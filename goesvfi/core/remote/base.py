@@ -49,6 +49,10 @@ ADVICE: dict[str, str] = {
     "truncated": "the transfer was cut short; it is retried and resumed automatically",
     "verify": "the downloaded bytes did not match the server's checksum or file type",
     "disk": "free some space or choose another destination folder",
+    "tls": (
+        "nothing this computer trusts vouches for the server's certificate; check the S3 endpoint, "
+        "or, where a firewall or proxy inspects TLS, point AWS_CA_BUNDLE at its certificate authority"
+    ),
     "exhausted": "see each source's reason; the connectivity check tells which servers answer",
 }
 
@@ -99,6 +103,10 @@ class UnsafeLocationError(PermanentError):
 
 class ObjectTooLargeError(PermanentError):
     kind = "too_large"
+
+
+class UntrustedServerError(PermanentError):
+    kind = "tls"
 
 
 class TransientError(RemoteError):

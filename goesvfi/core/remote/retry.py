@@ -14,6 +14,7 @@ import errno
 import logging
 import random
 import socket
+import ssl
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from goesvfi.core.remote.base import (
     ServiceUnavailableError,
     ThrottledError,
     TransientError,
+    UntrustedServerError,
     VerificationError,
 )
 
@@ -128,6 +130,12 @@ def classify(exc: BaseException, source: str) -> RemoteError | None:
         return RemoteTimeoutError("no data within the read timeout", source=source)
     if aiohttp is not None and isinstance(exc, aiohttp.ClientError):
         return NetworkError(f"connection failed: {exc or type(exc).__name__}", source=source)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return UntrustedServerError(
+            f"the server's certificate is not trusted: {exc.verify_message}", source=source
+        )
+    if isinstance(exc, ssl.SSLError):  # a handshake or TLS record broken on the way
+        return NetworkError(f"TLS connection failed: {exc.reason or exc}", source=source)
     if isinstance(exc, ConnectionError | socket.gaierror) or (
         isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
     ):
