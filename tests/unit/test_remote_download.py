@@ -93,6 +93,7 @@ def test_check_key() -> None:
 
 class Body:
     own_timeout = False
+    crc32: str | None = None
 
     def __init__(self, data: bytes, partial: bool, fail_after: int | None, etag: str | None) -> None:
         self._data = data

@@ -264,6 +264,9 @@ class Body(Protocol):
     # True when the body raises RemoteTimeoutError itself after the read timeout without data
     # (its pieces may take longer than that to fill); False: the reader times each piece.
     own_timeout: bool
+    # The hex CRC32 of the whole object that the source stored and sent with a whole-object
+    # response (S3's full-object checksum), else None: checked instead of the MD5, at a fifth of its CPU.
+    crc32: str | None
 
     def chunks(self) -> AsyncIterator[bytes | memoryview]:
         """The body's bytes; a ``memoryview`` is of a buffer the body reuses for a later chunk:

@@ -39,6 +39,7 @@ class HttpBody:
     """An aiohttp response streamed in chunks."""
 
     own_timeout = False
+    crc32: str | None = None  # the CDN stores no checksum
 
     def __init__(self, response: Any, partial: bool) -> None:
         self._response = response

@@ -1,8 +1,9 @@
 """Atomic, verified, resumable downloads shared by every store.
 
 A frame is streamed into ``<dest>/.<name>.part`` (same folder, so the final rename is atomic),
-resumed with a range request after a broken transfer, checked (size, MD5 from a single-part ETag,
-file signature), fsynced and renamed onto its final name. On any failure or cancellation the
+resumed with a range request after a broken transfer, checked (size; the CRC32 the source stored
+for the whole object when it sends one, else the MD5 of a single-part ETag; file signature),
+fsynced and renamed onto its final name. On any failure or cancellation the
 ``.part`` file is removed: a final path only ever holds a complete, verified file.
 """
 
@@ -30,7 +31,7 @@ from goesvfi.core.remote.base import (
     RemoteError,
     VerificationError,
 )
-from goesvfi.core.remote.partfile import PartFile, publish
+from goesvfi.core.remote.partfile import Crc32, Digest, PartFile, publish
 from goesvfi.core.remote.retry import RetryPolicy
 from goesvfi.core.remote.stats import SourceStats
 from goesvfi.core.signatures import HDF5_MAGIC, JPEG_END, JPEG_START, NETCDF_MAGICS
@@ -171,18 +172,25 @@ class Transfer:
             expected = candidate.size
             if expected is None and body.length is not None:
                 expected = offset + body.length
-            # MD5 only when there is one to compare with (S3 single-part ETags; not the CDN).
-            digest = hashlib.md5(usedforsecurity=False) if candidate.md5 is not None else None
+            # The checksum there is to compare with: the whole object's stored CRC32 when the
+            # source sent it (S3), else the MD5 of a single-part ETag (S3), else none (the CDN).
+            digest: Digest | None = None
+            wanted = body.crc32 if not body.partial else None
+            if wanted is not None:
+                digest = Crc32()
+            elif candidate.md5 is not None:
+                digest, wanted = hashlib.md5(usedforsecurity=False), candidate.md5
             written = await self._stream(body, PartFile(part, offset, digest), expected, on_bytes)
         finally:
             await body.close()
         # Sync, check and publish in one trip to a worker thread: none of it waits on the loop.
-        return await self._in_thread(self._finish, written, candidate, expected, target)
+        return await self._in_thread(self._finish, written, candidate, expected, target, wanted)
 
-    def _finish(self, written: PartFile, candidate: Candidate, expected: int | None, target: Path) -> int:
+    def _finish(
+        self, written: PartFile, candidate: Candidate, expected: int | None, target: Path, wanted: str | None
+    ) -> int:
         written.sync_and_close()
-        md5 = written.digest.hexdigest() if written.digest is not None else None
-        size = self._verify(candidate, written.path, expected, md5)
+        size = self._verify(candidate, written, expected, wanted)
         publish(written.path, target)
         return size
 
@@ -235,16 +243,21 @@ class Transfer:
             raise
         return written
 
-    def _verify(self, candidate: Candidate, part: Path, expected: int | None, md5: str | None) -> int:
+    def _verify(
+        self, candidate: Candidate, written: PartFile, expected: int | None, wanted: str | None
+    ) -> int:
+        part = written.path
         size = part.stat().st_size
         if expected is not None and size != expected:
             raise IncompleteBodyError(
                 f"{candidate.locator}: got {size} of {expected} bytes", source=self.source
             )
         try:
-            if candidate.md5 is not None and candidate.md5 != md5:
+            digest = written.digest
+            if digest is not None and wanted is not None and digest.hexdigest() != wanted:
                 raise VerificationError(
-                    f"{candidate.locator}: MD5 {md5} does not match the source's {candidate.md5}",
+                    f"{candidate.locator}: {digest.name.upper()} {digest.hexdigest()} does not match "
+                    f"the source's {wanted}",
                     source=self.source,
                 )
             check_signature(part, candidate.ext)

@@ -32,7 +32,7 @@ from goesvfi.core.remote.base import (
 MAX_HEAD = 64 * 1024  # status line and headers together
 # Object bytes are received into blocks of this size, each written and hashed in one go in a
 # worker thread while the next block arrives (two blocks per download at most in memory).
-BLOCK = 4 << 20
+BLOCK = 1 << 20
 _SCRATCH = 16 * 1024
 
 
@@ -442,8 +442,11 @@ class PlainBody:
 
     own_timeout = True
 
-    def __init__(self, response: Response, partial: bool, blocks: Blocks, size: int) -> None:
+    def __init__(
+        self, response: Response, partial: bool, blocks: Blocks, size: int, *, crc32: str | None = None
+    ) -> None:
         self._response = response
+        self.crc32 = crc32
         self._blocks = blocks
         self._size = size
         self._held: list[bytearray] = []

@@ -7,15 +7,42 @@ through the page cache: ``O_DIRECT`` writes, which skip that copy, saved about 0
 
 from __future__ import annotations
 
-import hashlib
 import os
+import zlib
 from pathlib import Path
+from typing import Protocol
 
 _FLAGS = os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 _READ_BLOCK = 1 << 20
 
 
-def _open_kept(path: Path, offset: int, digest: hashlib._Hash | None) -> int:
+class Crc32:
+    """zlib's CRC32 in hashlib's shape (``update``, ``hexdigest``): a fifth of MD5's CPU."""
+
+    name = "crc32"
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def hexdigest(self) -> str:
+        return f"{self.value:08x}"
+
+
+class Digest(Protocol):
+    """What the bytes are hashed with as written: a hashlib object or a :class:`Crc32`."""
+
+    @property
+    def name(self) -> str: ...
+
+    def update(self, data: bytes | bytearray | memoryview, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+def _open_kept(path: Path, offset: int, digest: Digest | None) -> int:
     """Open ``path`` to write from ``offset``, hashing the bytes kept from a broken transfer."""
     if digest is not None:
         with path.open("rb") as handle:
@@ -37,7 +64,7 @@ class PartFile:
     """``path`` written from ``offset`` (bytes before it kept from a broken transfer); opened by
     the first write, hashed into ``digest`` as written."""
 
-    def __init__(self, path: Path, offset: int, digest: hashlib._Hash | None) -> None:
+    def __init__(self, path: Path, offset: int, digest: Digest | None) -> None:
         self.path = path
         self.offset = offset
         self.digest = digest

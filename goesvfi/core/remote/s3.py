@@ -14,13 +14,15 @@ prefix is an empty listing: no data for that hour, not an error.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import functools
 import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,6 +52,7 @@ RECENT_LISTING_TTL_S = 30.0
 # the endpoint is hostile or broken (an endless listing): stop instead of filling the memory.
 MAX_LISTING_ENTRIES = 100_000
 MAX_LISTING_BYTES = 64 << 20  # a page of 1,000 keys is about 350 kB of XML
+WHOLE = {"x-amz-checksum-mode": "ENABLED"}  # a whole object's GET: send its stored checksum too
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class S3Body:
     """A ``get_object`` response streamed in chunks (never ``download_file``)."""
 
     own_timeout = False
+    crc32: str | None = None  # botocore checks a stored checksum of these bodies itself
 
     def __init__(self, response: dict[str, Any], partial: bool, *, has_md5: bool) -> None:
         self._stream = response["Body"]
@@ -87,6 +91,24 @@ class S3Body:
         # A fully read body has already released its connection; a broken one must not be reused.
         if not self._stream.content.at_eof():
             self._stream.close()
+
+
+def full_object_crc32(headers: Mapping[str, str]) -> str | None:
+    """The hex CRC32 of the whole object from S3's checksum headers (base64 of 4 big-endian
+    bytes); None when there is none, or a composite one (a multipart upload's checksum of its
+    parts' checksums, ``...-N``)."""
+    value = headers.get("x-amz-checksum-crc32", "")
+    if (
+        not value
+        or "-" in value
+        or headers.get("x-amz-checksum-type", "FULL_OBJECT").upper() != "FULL_OBJECT"
+    ):
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return None
+    return raw.hex() if len(raw) == 4 else None
 
 
 @functools.cache
@@ -382,13 +404,15 @@ class S3Store:
         url = self._object_url(str(candidate.bucket), candidate.locator)
         size = BLOCK if self._transfer.limiter is None else BATCH  # the limiter works per block
         ranged = bool(offset and validator)
-        headers = {"Range": f"bytes={offset}-", "If-Match": str(validator)} if ranged else {}
+        # S3 sends the object's stored checksum with a whole object only (a range cannot be checked
+        # against the whole's); Transfer checks that CRC32 instead of the MD5 when it is there.
+        headers = {"Range": f"bytes={offset}-", "If-Match": str(validator)} if ranged else WHOLE
         response = await self._http.get(url, headers)
         if ranged and response.status in (412, 416):
             response.close()
             log.info("%s changed or shrank since the broken transfer; fetching it whole", candidate.locator)
             ranged = False
-            response = await self._http.get(url)
+            response = await self._http.get(url, WHOLE)
         await self._check_status(response, candidate.locator, (200, 206) if ranged else (200,))
         partial = (
             ranged
@@ -398,7 +422,8 @@ class S3Store:
         if response.status == 206 and not partial:
             response.close()
             raise IncompleteBodyError(f"{candidate.locator}: an unexpected range in the response")
-        return PlainBody(response, partial, self._blocks, size)
+        crc32 = None if partial else full_object_crc32(response.headers)
+        return PlainBody(response, partial, self._blocks, size, crc32=crc32)
 
     async def _open(self, candidate: Candidate, offset: int, validator: str | None) -> S3Body | PlainBody:
         if candidate.md5 is not None and self._http is not None:
