@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,12 @@ def _window(qtbot: Any, frames: Path, output: Path, **values: Any) -> MainWindow
 def frames(tmp_path: Path) -> Path:
     make_frames(tmp_path / "frames", K, 128, 96)
     return tmp_path / "frames"
+
+
+def _is(level: str, name: str, done: int) -> Callable[[Any], bool]:
+    """The event (level, name, done): a loose ``done == N`` would also match the check stage's
+    count, which a busy machine delivers while the job is still checking its frames."""
+    return lambda event: (event.level, event.name, event.done) == (level, name, done)
 
 
 def _gate_at(window: MainWindow, level: str, name: str, done: int) -> threading.Event:
@@ -110,7 +117,7 @@ def test_pause_and_resume_with_ctrl_p(qtbot: Any, frames: Path, tmp_path: Path, 
     wait_workers()
     runner = window.processing.runner
     gate = _gate_at(window, "item", "frames", 3)
-    with qtbot.waitSignal(runner.progressEvent, timeout=JOB_MS, check_params_cb=lambda e: e.done == 3):
+    with qtbot.waitSignal(runner.progressEvent, timeout=JOB_MS, check_params_cb=_is("item", "frames", 3)):
         qtbot.keyClick(window, Qt.Key.Key_R, CTRL)
     with qtbot.waitSignal(runner.stateChanged, timeout=JOB_MS, check_params_cb=lambda s: s == "paused"):
         qtbot.keyClick(window, Qt.Key.Key_P, CTRL)
@@ -131,7 +138,7 @@ def test_cancel_with_esc_leaves_no_partial_output(qtbot: Any, frames: Path, tmp_
     wait_workers()
     runner = window.processing.runner
     gate = _gate_at(window, "item", "frames", 10)
-    with qtbot.waitSignal(runner.progressEvent, timeout=JOB_MS, check_params_cb=lambda e: e.done == 10):
+    with qtbot.waitSignal(runner.progressEvent, timeout=JOB_MS, check_params_cb=_is("item", "frames", 10)):
         qtbot.keyClick(window, Qt.Key.Key_F5)
     with qtbot.waitSignal(runner.cancelled, timeout=JOB_MS):
         qtbot.keyClick(window, Qt.Key.Key_Escape)
@@ -242,7 +249,7 @@ def test_closing_the_window_stops_the_job_at_a_checkpoint(
     wait_workers()
     runner = window.processing.runner
     gate = _gate_at(window, "item", "frames", 5)
-    with qtbot.waitSignal(runner.progressEvent, timeout=JOB_MS, check_params_cb=lambda e: e.done == 5):
+    with qtbot.waitSignal(runner.progressEvent, timeout=JOB_MS, check_params_cb=_is("item", "frames", 5)):
         assert window.processing.start()
     job_dir = runner.job_dir
     assert runner.worker is not None
