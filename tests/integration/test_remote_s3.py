@@ -167,11 +167,15 @@ def test_missing_hour_prefix_means_no_data(archive: Archive, tmp_path: Path) -> 
 
 
 def test_hundred_files_through_thirty_percent_faults(archive: Archive, tmp_path: Path) -> None:
-    proxy = FaultProxy(archive.moto.url, FaultPlan(rate=0.3, seed=7, stall_s=0.6))
+    # A stall far longer than the read timeout, and a timeout a busy machine's moto server meets
+    # (0.25 s timed out whole files on 2 cores running two CPU burners).
+    proxy = FaultProxy(archive.moto.url, FaultPlan(rate=0.3, seed=7, stall_s=3.0))
     url = archive.loop.serve(proxy.app())
     start = T0 - timedelta(seconds=77)
     result = fetch_range_sync(
-        request(tmp_path, settings(url), start, start + timedelta(minutes=5 * (COUNT - 1)))
+        request(
+            tmp_path, settings(url, read_timeout_s=1.0), start, start + timedelta(minutes=5 * (COUNT - 1))
+        )
     )
     payload = result.to_json()
     assert payload["failed"] == []
