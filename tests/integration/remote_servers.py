@@ -499,3 +499,22 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def s3_download(url: str, candidate: Any, target: Path) -> int:
+    """One object through the S3 store at ``url`` with no retries (errors come out as they are);
+    the bytes it wrote."""
+    from goesvfi.core.remote.download import Transfer
+    from goesvfi.core.remote.retry import RetryPolicy
+    from goesvfi.core.remote.s3 import S3Store
+    from goesvfi.core.remote.stats import SourceStats
+
+    async def run() -> int:
+        transfer = Transfer("s3", RetryPolicy(retries=0), SourceStats("s3"), 10.0, 1 << 30)
+        store = S3Store(transfer, endpoint_url=url, concurrency=2, connect_timeout_s=5.0, read_timeout_s=10.0)
+        try:
+            return int(await store.download(candidate, target, lambda _n: None))
+        finally:
+            await store.aclose()
+
+    return asyncio.run(run())

@@ -4,23 +4,18 @@ checksum with one)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from remote_servers import LoopThread, big_object
+from remote_servers import LoopThread, big_object, s3_download
 
 from goesvfi.core.remote.base import Candidate, VerificationError
-from goesvfi.core.remote.download import Transfer
-from goesvfi.core.remote.retry import RetryPolicy
-from goesvfi.core.remote.s3 import S3Store, full_object_crc32
-from goesvfi.core.remote.stats import SourceStats
+from goesvfi.core.remote.s3 import full_object_crc32
 
 KEY = "ABI-L1b-RadC/2025/152/00/OR_ABI-L1b-RadC-M6C13_G19_s20251520001173_e1_c2.nc"
 DATA = b"\x89HDF\r\n\x1a\n" + big_object(3, 2_500_000)[8:]
@@ -37,15 +32,6 @@ def test_the_full_object_crc32_header_is_read_as_hex() -> None:
     assert full_object_crc32({"x-amz-checksum-crc32": CRC, "x-amz-checksum-type": "COMPOSITE"}) is None
     assert full_object_crc32({"x-amz-checksum-crc32": "not base64!"}) is None
     assert full_object_crc32({}) is None
-
-
-@pytest.fixture
-def loop_thread() -> Iterator[LoopThread]:
-    loop = LoopThread()
-    try:
-        yield loop
-    finally:
-        loop.stop()
 
 
 def serve(loop: LoopThread, etag_md5: str, crc: str | None, asked: list[str]) -> str:
@@ -65,15 +51,7 @@ def download(url: str, target: Path, etag_md5: str) -> int:
     candidate = Candidate("s3", KEY, datetime(2025, 6, 1, tzinfo=UTC), "nc", len(DATA), f'"{etag_md5}"',
                           etag_md5, "noaa-goes19")  # fmt: skip
 
-    async def run() -> int:
-        transfer = Transfer("s3", RetryPolicy(retries=0), SourceStats("s3"), 10.0, 1 << 30)
-        store = S3Store(transfer, endpoint_url=url, concurrency=2, connect_timeout_s=5.0, read_timeout_s=10.0)
-        try:
-            return await store.download(candidate, target, lambda _n: None)
-        finally:
-            await store.aclose()
-
-    return asyncio.run(run())
+    return s3_download(url, candidate, target)
 
 
 def test_the_stored_crc32_is_checked_when_the_server_sends_it(

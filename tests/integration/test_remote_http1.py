@@ -8,7 +8,6 @@ import hashlib
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,15 +46,6 @@ class Origin:
             await response.write(DATA[start : start + PIECE])
             await asyncio.sleep(self.pause_s)
         return response
-
-
-@pytest.fixture
-def loop_thread() -> Iterator[LoopThread]:
-    loop = LoopThread()
-    try:
-        yield loop
-    finally:
-        loop.stop()
 
 
 def serve(loop: LoopThread, origin: Origin) -> str:

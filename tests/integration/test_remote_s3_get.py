@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from remote_servers import Moto, publish, start_moto
+from remote_servers import Moto, publish, s3_download, start_moto
 
 from goesvfi.core.remote.base import Candidate, NoSuchBucketError, NotFoundError
-from goesvfi.core.remote.download import Transfer
-from goesvfi.core.remote.retry import RetryPolicy
-from goesvfi.core.remote.s3 import S3Store
-from goesvfi.core.remote.stats import SourceStats
 
 KEY = "ABI-L1b-RadC/2025/152/00/OR_ABI-L1b-RadC-M6C13_G19_s20251520001173_e1_c2.nc"
 DATA = b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 64
@@ -36,22 +31,10 @@ def candidate(key: str, bucket: str = "noaa-goes19") -> Candidate:
     return Candidate("s3", key, datetime(2025, 6, 1, tzinfo=UTC), "nc", len(DATA), f'"{md5}"', md5, bucket)
 
 
-def fetch(url: str, wanted: Candidate, target: Path) -> int:
-    async def run() -> int:
-        transfer = Transfer("s3", RetryPolicy(retries=0), SourceStats("s3"), 10.0, 1 << 30)
-        store = S3Store(transfer, endpoint_url=url, concurrency=2, connect_timeout_s=5.0, read_timeout_s=10.0)
-        try:
-            return await store.download(wanted, target, lambda _n: None)
-        finally:
-            await store.aclose()
-
-    return asyncio.run(run())
-
-
 @pytest.mark.parametrize("key", [KEY, "odd name+x.nc"])
 def test_whole_object_arrives_verified(moto: Moto, tmp_path: Path, key: str) -> None:
     target = tmp_path / "frame.nc"
-    assert fetch(moto.url, candidate(key), target) == len(DATA)
+    assert s3_download(moto.url, candidate(key), target) == len(DATA)
     assert target.read_bytes() == DATA
 
 
@@ -63,5 +46,5 @@ def test_s3_error_codes_classify_like_botocore(
     moto: Moto, tmp_path: Path, bucket: str, key: str, error: type[Exception]
 ) -> None:
     with pytest.raises(error):
-        fetch(moto.url, candidate(key, bucket), tmp_path / "frame.nc")
+        s3_download(moto.url, candidate(key, bucket), tmp_path / "frame.nc")
     assert list(tmp_path.iterdir()) == []
