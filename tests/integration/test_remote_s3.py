@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from remote_servers import (
     FaultPlan,
     FaultProxy,
@@ -89,6 +92,36 @@ def settings(endpoint: str, **extra: object) -> RemoteSettings:
 
 def request(dest: Path, cfg: RemoteSettings, start: datetime, end: datetime) -> FetchRequest:
     return FetchRequest("GOES-19", "ABI-L1b-RadC", 13, dest, start=start, end=end, settings=cfg)
+
+
+@dataclass
+class HoldingProxy(FaultProxy):
+    """Holds every listing request until ``expected`` of them are in flight at once (or, when
+    no more come, ``fallback_s`` passed), recording the most that were in flight together."""
+
+    expected: int = 1
+    fallback_s: float = 3.0
+    listings: int = 0
+    in_flight: int = 0
+    peak: int = 0
+    _all_in: asyncio.Event = dataclass_field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.query.get("list-type") != "2":
+            return await super().handle(request)
+        self.listings += 1
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            if self.in_flight >= self.expected:
+                self._all_in.set()
+            try:
+                await asyncio.wait_for(self._all_in.wait(), self.fallback_s)
+            except TimeoutError:
+                self._all_in.set()  # the rest are not coming: hold nothing more
+            return await super().handle(request)
+        finally:
+            self.in_flight -= 1
 
 
 def assert_identical(dest: Path, expected: dict[str, bytes]) -> list[str]:
@@ -233,9 +266,10 @@ def test_permanent_errors_are_not_retried(
     payload = fetch_range_sync(req).to_json()
     assert len(payload["failed"]) == 1
     assert payload["failed"][0]["reasons"][0]["kind"] == kind
-    assert payload["stats"]["s3"]["attempts"] == 1
+    # 00:01 ± 2.5 minutes: the listings of 23:00 and 00:00, requested together, each once.
+    assert payload["stats"]["s3"]["attempts"] == 2
     assert payload["stats"]["s3"]["retries"] == 0
-    assert proxy.requests == 1
+    assert proxy.requests == 2
 
 
 def test_objects_of_several_receive_blocks_through_faults(archive: Archive, tmp_path: Path) -> None:
@@ -264,3 +298,22 @@ def test_objects_of_several_receive_blocks_through_faults(archive: Archive, tmp_
     errors = payload["stats"]["s3"]["errors_by_kind"]
     assert {"verify", "truncated", "timeout", "network", "throttled"} <= set(errors), errors
     assert proxy.statuses[206] > 0  # broken transfers were resumed with a range request
+
+
+@pytest.mark.parametrize(("concurrency", "fallback_s"), [(32, 5.0), (3, 1.0)])
+def test_hour_listings_of_a_job_go_out_together(
+    archive: Archive, tmp_path: Path, concurrency: int, fallback_s: float
+) -> None:
+    """72 frames over six hours: every hour listing the job needs is requested at once (not only
+    those of the first frames in time order, which once took all the slots), never more than
+    the concurrency at a time, and each only once."""
+    hours = 7  # 00 to 05, and 23 the day before (00:00 minus the tolerance of 2.5 minutes)
+    proxy = HoldingProxy(archive.moto.url, expected=hours, fallback_s=fallback_s)
+    cfg = settings(archive.loop.serve(proxy.app()), concurrency=concurrency, read_timeout_s=10.0)
+    start = datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
+    payload = fetch_range_sync(request(tmp_path, cfg, start, start + timedelta(minutes=355))).to_json()
+    assert proxy.peak == min(hours, concurrency)
+    assert proxy.listings == hours
+    assert payload["failed"] == []
+    assert payload["downloaded"] == 72
+    assert len(assert_identical(tmp_path, archive.expected)) == 72

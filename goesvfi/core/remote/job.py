@@ -303,14 +303,16 @@ class FetchSession:
                 present[index] = path
             else:
                 todo.append(index)
+        # Downloads take one of ``limit``'s slots. Locating does not: the stores bound their own
+        # listing requests (S3 by a semaphore of ``concurrency``, the CDN by its connection pool), so
+        # every distinct listing a job needs goes out at once instead of behind frames in time order.
         limit = asyncio.Semaphore(self.settings.concurrency)
         located: dict[int, Located] = {}
 
         async def check_present(index: int) -> None:
             """Keep an existing file unless the source lists another size for it."""
             path = present[index]
-            async with limit:
-                found = await self.composite.locate(frames[index], [], [])
+            found = await self.composite.locate(frames[index], [], [])
             listed = found.candidate.size if found is not None else None
             if found is not None and listed is not None and listed != path.stat().st_size:
                 _remove_damaged(path, f"{path.stat().st_size} bytes, the source lists {listed}")
@@ -320,10 +322,9 @@ class FetchSession:
             tracker.item_done(results[index])
 
         async def locate(index: int) -> None:
-            async with limit:
-                attempts: list[Any] = []
-                absent: list[str] = []
-                found = await self.composite.locate(frames[index], attempts, absent)
+            attempts: list[Any] = []
+            absent: list[str] = []
+            found = await self.composite.locate(frames[index], attempts, absent)
             if found is not None:
                 located[index] = found
                 return

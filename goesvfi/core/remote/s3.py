@@ -6,9 +6,9 @@ aiobotocore serves the rest: objects without an MD5 (botocore checks their store
 request when the environment names a proxy.
 
 Keys are ``<product>/<YYYY>/<DDD>/<HH>/OR_ABI-...nc``. The creation time in a file name is unknown
-in advance, so :meth:`S3Store.find` lists the hour prefix (once per job, shared by every frame
-of that hour) and takes the object whose scan start is nearest the wanted time. A missing hour
-prefix is an empty listing: no data for that hour, not an error.
+in advance, so :meth:`S3Store.find` lists the hour prefixes (each once per job, shared by every
+frame of that hour; a frame's hours together) and takes the object whose scan start is nearest the
+wanted time. A missing hour prefix is an empty listing: no data for that hour, not an error.
 """
 
 from __future__ import annotations
@@ -200,6 +200,9 @@ class S3Store:
         self._blocks = Blocks(2 * concurrency)
         self._stack = contextlib.AsyncExitStack()
         self._lock = asyncio.Lock()
+        # Listing requests are bounded here, not by the job: a job locates all its frames at once,
+        # so the hour listings they share go out together, at most ``concurrency`` at a time.
+        self._listing_slots = asyncio.Semaphore(concurrency)
         self._listings: dict[tuple[str, str], tuple[float, asyncio.Task[list[_Listed]]]] = {}
 
     def covers(self, wanted: Wanted, now: datetime) -> bool:
@@ -299,9 +302,10 @@ class S3Store:
         token: str | None = None
         while True:
             self._transfer.stats.record_attempt()
-            sent = self._clock()
-            page = await self._page(bucket, prefix, token)
-            self._transfer.stats.record_latency(self._clock() - sent)
+            async with self._listing_slots:
+                sent = self._clock()
+                page = await self._page(bucket, prefix, token)
+                self._transfer.stats.record_latency(self._clock() - sent)
             for item in page.get("Contents", []):
                 key = str(item["Key"])
                 if not check_key(key, prefix):
@@ -340,8 +344,19 @@ class S3Store:
     async def find(self, wanted: Wanted) -> Candidate | None:
         now = datetime.now(UTC)
         best: tuple[tuple[timedelta, float], AbiFileName, _Listed] | None = None
-        for hour, prefix in hour_prefixes(wanted):
-            listing = await self._listing(wanted.satellite.bucket, prefix, hour + timedelta(hours=1), now)
+        answers = await asyncio.gather(
+            *(
+                self._listing(wanted.satellite.bucket, prefix, hour + timedelta(hours=1), now)
+                for hour, prefix in hour_prefixes(wanted)
+            ),
+            return_exceptions=True,
+        )
+        listings: list[list[_Listed]] = []
+        for answer in answers:  # in hour order: the earliest hour's error, as when listed one by one
+            if isinstance(answer, BaseException):
+                raise answer
+            listings.append(answer)
+        for listing in listings:  # of equal ranks, the earlier hour's file wins
             for item in listing:
                 parsed = item.parsed
                 if not _matches(parsed, wanted):
