@@ -28,18 +28,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    JsonConfigSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
-)
 
 from goesvfi.core.atomic import write_text_atomic
 from goesvfi.core.encode.settings import EncodeSettings
 from goesvfi.core.errors import ConfigError
+from goesvfi.core.schema import Field, Model, ValidationError, validate_value
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +65,7 @@ def settings_file() -> Path:
     return config_dir() / "settings.json"
 
 
-class ScanSettings(BaseModel):
+class ScanSettings(Model):
     """How the integrity check matches files to expected times."""
 
     tolerance_fraction: float = Field(
@@ -91,7 +84,7 @@ class ScanSettings(BaseModel):
     )
 
 
-class RemoteSettings(BaseModel):
+class RemoteSettings(Model):
     """Downloads from the NOAA S3 buckets and the STAR CDN."""
 
     concurrency: int = Field(32, ge=1, le=64, description="Downloads running at the same time.")
@@ -140,7 +133,7 @@ class RemoteSettings(BaseModel):
     )
 
 
-class RenderSettings(BaseModel):
+class RenderSettings(Model):
     """Turning ABI NetCDF into images."""
 
     dqf: Literal["good", "usable", "all"] = Field(
@@ -183,7 +176,7 @@ class RenderSettings(BaseModel):
     native_clut_max: float = Field(1.0, ge=0.0, le=1.0, description="Native false colour: CLUT range end.")
 
 
-class VfiSettings(BaseModel):
+class VfiSettings(Model):
     """Frame interpolation."""
 
     backend: str = Field("auto", description="Interpolator: auto, rife, flow, ncnn or ffmpeg.")
@@ -231,7 +224,7 @@ class VfiSettings(BaseModel):
     )
 
 
-class PipelineSettings(BaseModel):
+class PipelineSettings(Model):
     """The main job (``goesvfi run``, the processing tab): what to make, checkpoints, memory, timeouts.
 
     ``colour`` is none, native, sanchez or table; ``table`` colours every frame through the IR colour
@@ -287,7 +280,7 @@ class PipelineSettings(BaseModel):
     )
 
 
-class HistorySettings(BaseModel):
+class HistorySettings(Model):
     """The operation history: what ran, when, how long and how it ended."""
 
     enabled: bool = Field(True, description="Record every scan, fetch, render and job in the history.")
@@ -299,15 +292,12 @@ class HistorySettings(BaseModel):
     )
 
 
-class Settings(BaseSettings):
-    """All GOES-VFI settings."""
+def _section(model: type[Model]) -> Any:
+    return Field(model(), description=(model.__doc__ or "").strip().splitlines()[0])
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        extra="ignore",
-        validate_default=True,
-    )
+
+class Settings(Model):
+    """All GOES-VFI settings."""
 
     debug: str = Field(
         "",
@@ -315,25 +305,13 @@ class Settings(BaseSettings):
     )
     log_json: bool = Field(False, description="Write log lines as JSON objects.")
     log_file: bool = Field(True, description="Keep a rotating log file in the user log folder.")
-    scan: ScanSettings = ScanSettings()
-    remote: RemoteSettings = RemoteSettings()
-    render: RenderSettings = RenderSettings()
-    vfi: VfiSettings = VfiSettings()
-    encode: EncodeSettings = EncodeSettings()
-    pipeline: PipelineSettings = PipelineSettings()
-    history: HistorySettings = HistorySettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        json_file = JsonConfigSettingsSource(settings_cls, json_file=settings_file())
-        return (init_settings, env_settings, json_file)
+    scan: ScanSettings = _section(ScanSettings)
+    remote: RemoteSettings = _section(RemoteSettings)
+    render: RenderSettings = _section(RenderSettings)
+    vfi: VfiSettings = _section(VfiSettings)
+    encode: EncodeSettings = _section(EncodeSettings)
+    pipeline: PipelineSettings = _section(PipelineSettings)
+    history: HistorySettings = _section(HistorySettings)
 
 
 # Laying a front end's values over the settings (CLI flags, the GUI's controls).
@@ -341,11 +319,11 @@ class Settings(BaseSettings):
 SECTIONS = ("scan", "remote", "render", "vfi", "encode", "pipeline", "history")
 
 
-def section_model(section: str) -> type[BaseModel]:
-    """The pydantic model of settings section ``section`` (``"vfi"`` → VfiSettings)."""
+def section_model(section: str) -> type[Model]:
+    """The model of settings section ``section`` (``"vfi"`` → VfiSettings)."""
     model = Settings.model_fields[section].annotation
     assert isinstance(model, type)
-    assert issubclass(model, BaseModel)
+    assert issubclass(model, Model)
     return model
 
 
@@ -379,7 +357,7 @@ def _error_key(error: Mapping[str, Any], section: str, given: dict[str, Any]) ->
 
 
 def _reworded(message: str) -> str:
-    """pydantic's "Input should be ..." as a sentence about the value shown beside it."""
+    """The validator's "Input should be ..." as a sentence about the value shown beside it."""
     return message.removeprefix("Value error, ").replace("Input should be", "must be", 1)
 
 
@@ -405,7 +383,7 @@ def settings_with(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
             raise _unknown(key)
     update: dict[str, Any] = {}
     for section, given in by_section.items():
-        current: BaseModel = getattr(settings, section)
+        current: Model = getattr(settings, section)
         values = current.model_dump()
         for rest, value in given.items():
             _set(values, rest.split("."), value)
@@ -420,10 +398,8 @@ def settings_with(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
                 value=overrides.get(key),
             ) from None
     for key, value in top.items():
-        annotation = Settings.model_fields[key].annotation
-        assert annotation is not None
         try:
-            update[key] = TypeAdapter(annotation).validate_python(value)
+            update[key] = validate_value(Settings.model_fields[key], value, key)
         except ValidationError as exc:
             raise ConfigError(
                 _reworded(str(exc.errors()[0].get("msg", "invalid value"))), setting=key, value=value
@@ -451,7 +427,7 @@ def _unknown_keys(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list
     """The dotted keys of ``data`` (settings, or section ``prefix``) that name no setting."""
     if prefix:
         model = section_model(prefix[0])
-        if model.model_config.get("extra") == "forbid":
+        if model.extra_forbidden:
             return []  # validation refuses these, naming the nearest key (_describe)
         return [".".join([*prefix, key]) for key in data if key not in model.model_fields]
     found = []
@@ -463,20 +439,32 @@ def _unknown_keys(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list
     return found
 
 
-def _check_sources(path: Path) -> None:
-    """Refuse a settings file or section variable that is not a JSON object; warn of unknown keys."""
-    unknown: list[tuple[str, str]] = []  # (dotted key, where)
-    if path.exists():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read settings file {path}: {exc}", hint="fix or delete it") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(
-                f"settings file {path} holds {json.dumps(data)[:40]}, not a JSON object",
-                hint='write an object such as {"pipeline": {"fps": 30}}, or delete the file',
-            )
-        unknown += [(key, f"settings file {path}") for key in _unknown_keys(data)]
+def _read_file(path: Path) -> dict[str, Any]:
+    """The settings file as an object ({} when there is none); refuses anything else."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read settings file {path}: {exc}", hint="fix or delete it") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"settings file {path} holds {json.dumps(data)[:40]}, not a JSON object",
+            hint='write an object such as {"pipeline": {"fps": 30}}, or delete the file',
+        )
+    return data
+
+
+def _environment() -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """``GOESVFI_*`` variables as nested values, and the unknown keys among them (key, where).
+
+    ``GOESVFI_REMOTE__RETRIES=5`` sets one key (``{"remote": {"retries": "5"}}``, text the model
+    converts); ``GOESVFI_REMOTE='{"retries": 5}'`` a whole section as JSON, under the single keys.
+    A key whose value is itself a section of fields (``encode.minterpolate``) is read as JSON.
+    """
+    sections: dict[str, Any] = {}
+    keys: dict[str, Any] = {}
+    unknown: list[tuple[str, str]] = []
     for name, raw in os.environ.items():
         parts = name[len(ENV_PREFIX) :].lower().split("__")
         if not name.upper().startswith(ENV_PREFIX) or not parts[0]:
@@ -493,10 +481,33 @@ def _check_sources(path: Path) -> None:
                     hint=f'set one key as {name}__KEY=VALUE, or the section as JSON like {{"KEY": VALUE}}',
                 )
             unknown += [(key, where) for key in _unknown_keys(section, (parts[0],))]
+            sections[parts[0]] = section
+            continue
+        unknown += [(key, where) for key in _unknown_keys({parts[0]: dict.fromkeys(parts[1:2])})]
+        if parts[0] not in Settings.model_fields:
+            continue
+        value: Any = raw
+        if len(parts) == 2 and parts[0] in SECTIONS:
+            info = section_model(parts[0]).model_fields.get(parts[1])
+            if info is not None and isinstance(info.base, type) and issubclass(info.base, Model):
+                try:
+                    value = json.loads(raw)
+                except json.JSONDecodeError:
+                    value = raw  # refused by the model, naming the variable
+        _set(keys, parts, value)
+    return _merged(sections, keys), unknown
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` laid over ``base``, object by object."""
+    merged = dict(base)
+    for key, value in over.items():
+        inner = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(inner, Mapping):
+            merged[key] = _merged(inner, value)
         else:
-            unknown += [(key, where) for key in _unknown_keys({parts[0]: dict.fromkeys(parts[1:2])})]
-    for key, where in unknown:
-        log.warning("unknown setting '%s' in %s is ignored%s", key, where, _nearest(key))
+            merged[key] = value
+    return merged
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -506,18 +517,20 @@ def load_settings(**overrides: Any) -> Settings:
     that names no setting (``remote.concurency``) is logged as a warning naming the nearest one.
     """
     path = settings_file()
-    _check_sources(path)
+    from_file = _read_file(path)
+    unknown = [(key, f"settings file {path}") for key in _unknown_keys(from_file)]
+    from_env, unknown_env = _environment()
+    for key, where in unknown + unknown_env:
+        log.warning("unknown setting '%s' in %s is ignored%s", key, where, _nearest(key))
     try:
-        return Settings(**overrides)
+        return Settings.model_validate(_merged(_merged(from_file, from_env), overrides))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(_describe(dict(first)) + f" (settings file: {path})") from exc
-    except SettingsError as exc:  # a variable the checks above let through
-        raise ConfigError(str(exc), hint="fix the GOESVFI_* environment variables") from exc
 
 
 def save_settings(settings: Settings) -> Path:
     """Write ``settings`` to the settings file atomically and return its path."""
     path = settings_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_text_atomic(path, settings.model_dump_json(indent=2, exclude_defaults=True))
+    return write_text_atomic(path, json.dumps(settings.changed_values(), indent=2))

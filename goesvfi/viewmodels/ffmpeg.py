@@ -26,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from goesvfi.core.config import Settings
@@ -46,6 +45,7 @@ from goesvfi.core.jobs.checkpoint import JobFolder
 from goesvfi.core.jobs.control import CancelToken
 from goesvfi.core.pipeline.build import build_pipeline_request, settings_with
 from goesvfi.core.pipeline.commands import ffmpeg_commands, join_command, segment_command
+from goesvfi.core.schema import ValidationError
 from goesvfi.viewmodels.settings import FieldSpec, SettingsModel, model_field_specs
 from goesvfi.viewmodels.workers import Worker, start_worker
 

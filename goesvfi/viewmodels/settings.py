@@ -3,7 +3,7 @@
 Values are set by dotted key (``"encode.crf"``, ``"pipeline.fps"``) and validated by the core's
 :func:`~goesvfi.core.pipeline.build.settings_with`, so the GUI accepts exactly what the CLI and the
 settings file accept. :func:`field_specs` describes a section for a generated form: the model's
-description becomes the tooltip and its bounds the spin-box range (widgets never see pydantic).
+description becomes the tooltip and its bounds the spin-box range (widgets never see the models).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from goesvfi.core.config import Settings, load_settings, save_settings, section_model, settings_file
 from goesvfi.core.errors import ConfigError
 from goesvfi.core.pipeline.build import settings_with
+from goesvfi.core.schema import FieldInfo, Model
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +44,9 @@ class FieldSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _bounds(info: Any) -> tuple[float | None, float | None]:
-    low = high = None
-    for item in info.metadata:
-        for name in ("ge", "gt"):
-            if getattr(item, name, None) is not None:
-                low = float(getattr(item, name))
-        for name in ("le", "lt"):
-            if getattr(item, name, None) is not None:
-                high = float(getattr(item, name))
+def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
+    low = info.ge if info.ge is not None else info.gt
+    high = info.le if info.le is not None else info.lt
     return low, high
 
 
@@ -110,7 +104,7 @@ def field_label(name: str) -> str:
     return text[0].upper() + text[1:] if text else text
 
 
-def model_field_specs(model: type[BaseModel], current: BaseModel | None, prefix: str) -> list[FieldSpec]:
+def model_field_specs(model: type[Model], current: Model | None, prefix: str) -> list[FieldSpec]:
     """The editable fields of ``model`` with keys ``prefix.<name>``; values from ``current``
     (the defaults when ``current`` is None, e.g. an unset nested model)."""
     specs = []
@@ -122,7 +116,7 @@ def model_field_specs(model: type[BaseModel], current: BaseModel | None, prefix:
         specs.append(
             FieldSpec(
                 key=f"{prefix}.{name}",
-                label=info.title or field_label(name),
+                label=field_label(name),
                 description=info.description or "",
                 kind=kind,
                 minimum=low,
@@ -150,7 +144,7 @@ class SettingsModel(QObject):
             except ConfigError as exc:  # the app still opens, with the defaults, and says why
                 self.load_error = str(exc)
                 log.warning("%s", exc)
-                settings = Settings.model_construct()  # the defaults, without reading the file again
+                settings = Settings()  # the defaults, without reading the file again
         self._settings = settings
 
     @property
@@ -179,11 +173,11 @@ class SettingsModel(QObject):
             if getattr(before, section) != getattr(self._settings, section):
                 self.changed.emit(section)
 
-    def section(self, name: str) -> BaseModel:
-        model: BaseModel = getattr(self._settings, name)
+    def section(self, name: str) -> Model:
+        model: Model = getattr(self._settings, name)
         return model
 
-    def replace_section(self, name: str, model: BaseModel) -> None:
+    def replace_section(self, name: str, model: Model) -> None:
         if not isinstance(model, section_model(name)):
             raise ConfigError("wrong settings section", setting=name, value=type(model).__name__)
         self._settings = self._settings.model_copy(update={name: model})

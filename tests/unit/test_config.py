@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
 from goesvfi.core import config
 from goesvfi.core.config import Settings, load_settings, save_settings
 from goesvfi.core.errors import ConfigError, UserInputError
+from goesvfi.core.schema import Model
 
 
 def test_defaults_and_folders(isolated_user_dirs: Path) -> None:
@@ -68,11 +68,11 @@ def test_corrupt_settings_file() -> None:
 
 
 def test_every_field_has_a_description() -> None:
-    def fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str | None]]:
+    def fields(model: type[Model], prefix: str = "") -> list[tuple[str, str | None]]:
         found = []
         for name, info in model.model_fields.items():
             annotation = info.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if isinstance(annotation, type) and issubclass(annotation, Model):
                 found += fields(annotation, f"{prefix}{name}.")
             else:
                 found.append((prefix + name, info.description))

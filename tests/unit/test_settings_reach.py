@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from pydantic import BaseModel
 
 from goesvfi.core.config import SECTIONS, Settings, section_model, setting_keys, settings_with
 from goesvfi.core.pipeline import build_pipeline_request, run_pipeline
 from goesvfi.core.pipeline import cluster as cluster_module
 from goesvfi.core.pipeline import runner as runner_module
+from goesvfi.core.schema import Model
 
 START = datetime(2025, 6, 1, 12, 0, 17, tzinfo=UTC)
 
@@ -179,7 +179,7 @@ def _plain(obj: Any) -> Any:
         return obj.tolist()
     if isinstance(obj, ThreadPoolExecutor):
         return {"max_workers": obj._max_workers}
-    if isinstance(obj, BaseModel) and type(obj) in {section_model(name) for name in SECTIONS}:
+    if isinstance(obj, Model) and type(obj) in {section_model(name) for name in SECTIONS}:
         return "<settings>"
     return _OBJECT
 
@@ -203,7 +203,7 @@ def fingerprint(obj: Any, path: tuple[int, ...] = ()) -> Any:
         return [fingerprint(item, inner) for item in obj]
     if isinstance(obj, dict):
         return {str(key): fingerprint(value, inner) for key, value in obj.items()}
-    if isinstance(obj, BaseModel):
+    if isinstance(obj, Model):
         return fingerprint(obj.model_dump(), inner)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from goesvfi.core.encode.errors import EncodeSettingsError
+from goesvfi.core.schema import Field, Model
 
 SOFTWARE_ENCODERS = ("libx264", "libx265")
 HARDWARE_ENCODERS = (
@@ -49,10 +48,8 @@ HARDWARE_PIX_FMTS = {
 UNSHARP_PATTERN = r"^\d+:\d+:-?\d+(\.\d+)?:\d+:\d+:-?\d+(\.\d+)?$"
 
 
-class MinterpolateSettings(BaseModel):
+class MinterpolateSettings(Model, forbid_extra=True):
     """FFmpeg's motion-compensated ``minterpolate`` filter, run after our own interpolation."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     factor: int = Field(
         2, ge=2, le=8, description="Output frame rate = video fps x factor (frames made by ffmpeg)."
@@ -76,10 +73,8 @@ class MinterpolateSettings(BaseModel):
         )
 
 
-class EncodeSettings(BaseModel):
+class EncodeSettings(Model, forbid_extra=True):
     """Encoder, rate control and filters of the output video."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     encoder: str = Field(
         "libx264",
@@ -128,8 +123,8 @@ class EncodeSettings(BaseModel):
         None, description="A system ffmpeg to use instead of the bundled imageio-ffmpeg binary."
     )
 
-    @model_validator(mode="after")
-    def _check_combination(self) -> EncodeSettings:
+    def check(self) -> None:
+        """Combinations the encoder cannot take."""
         if self.encoder not in SOFTWARE_ENCODERS + HARDWARE_ENCODERS:
             raise ValueError(
                 f"encoder '{self.encoder}' is unknown; use one of "
@@ -155,7 +150,6 @@ class EncodeSettings(BaseModel):
         low = encoder_quality_range(self.encoder)[0]
         if self.crf < low:
             raise ValueError(f"{self.encoder} takes a quality (crf) from {low} to 51")
-        return self
 
     @property
     def needs_even_size(self) -> bool:
