@@ -438,7 +438,9 @@ class FaultProxy:
             if upstream.content_length is not None:
                 response.content_length = upstream.content_length
             await response.prepare(request)
-            async for chunk, _end in upstream.content.iter_chunks():  # as received, no re-joining
+            # Whatever has arrived, until the end. (Not iter_chunks: on a chunked upstream body
+            # aiohttp 3.14 can yield an empty chunk-end forever, which spun this proxy at 100 %.)
+            while chunk := await upstream.content.readany():
                 await response.write(chunk)
             await response.write_eof()
             return response
