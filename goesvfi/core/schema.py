@@ -84,8 +84,8 @@ class ValidationError(ValueError):
         self._errors = errors
         lines = [f"{len(errors)} invalid value{'s' if len(errors) > 1 else ''} for {model}"]
         for error in errors:
-            where = ".".join(str(part) for part in error["loc"]) or model
-            lines.append(f"{where}: {error['msg']} (got {error['input']!r})")
+            where = ".".join(str(part) for part in error["loc"])
+            lines.append(f"{where + ': ' if where else ''}{error['msg']} (got {error['input']!r})")
         super().__init__("\n".join(lines))
 
     def errors(self) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from goesvfi.core.config import Settings
+from goesvfi.core.encode.errors import EncodeSettingsError
 from goesvfi.core.encode.ffmpeg import check_encoder, resolve_ffmpeg
 from goesvfi.core.encode.settings import (
     HARDWARE_ENCODERS,
@@ -86,7 +87,7 @@ def _matching(table: dict[str, dict[str, Any]], encode: EncodeSettings) -> str:
         try:
             if apply_profile(encode, key) == encode:
                 return display_name(key)
-        except ValidationError:  # the profile does not fit these settings (a 4:4:4 one on QSV)
+        except EncodeSettingsError:  # the profile does not fit these settings (a 4:4:4 one on QSV)
             continue
     return CUSTOM
 
@@ -252,12 +253,6 @@ class FfmpegViewModel(QObject):
     ) -> bool:
         try:
             encode = make()
-        except ValidationError as exc:  # a profile laid over settings it does not fit
-            self._pending = {**edits, key: value}
-            self._errors = {key: _first_message(exc)}
-            self.errorsChanged.emit()
-            self._refresh_command()
-            return False
         except GoesVfiError as exc:
             where = exc.setting if exc.setting in edits else key
             self._pending = {**edits, key: value}

@@ -160,6 +160,17 @@ def test_quality_preset_follows_its_values(tab: FfmpegTab, model: SettingsModel)
     assert quality.currentText() == CUSTOM
 
 
+def test_a_profile_that_does_not_fit_the_encoder_is_refused_beside_it(
+    tab: FfmpegTab, model: SettingsModel
+) -> None:
+    choose(editor(tab, "encode_encoder"), "h264_qsv")
+    choose(editor(tab, "profileCombo"), "Default")  # 4:4:4, which QSV cannot write
+    error = editor(tab, "profileComboError")
+    assert not error.isHidden()
+    assert "h264_qsv cannot encode yuv444p" in error.text()
+    assert model.value("encode.pix_fmt") == "yuv420p"  # refused: nothing of the profile applied
+
+
 def test_an_invalid_combination_gets_the_core_message_beside_the_field(
     tab: FfmpegTab, model: SettingsModel
 ) -> None:

@@ -254,6 +254,19 @@ def test_settings_file_that_is_not_an_object(
     assert "not a JSON object" in line
 
 
+def test_a_profile_that_does_not_fit_the_encoder(
+    frames: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GOESVFI_ENCODE__ENCODER", "h264_qsv")  # 4:2:0 only; "default" is 4:4:4
+    job = tmp_path / "job"
+    assert main(["run", str(frames), "-o", str(tmp_path / "o.mp4"), "--profile", "default",
+                 "--job-dir", str(job)]) == 2  # fmt: skip
+    line = _stderr_line(capsys)
+    assert line.startswith("goesvfi: error: --profile default: the profile does not fit the encoder")
+    assert "h264_qsv cannot encode yuv444p; use yuv420p" in line
+    assert not job.exists()
+
+
 @pytest.mark.parametrize("value", ["notjson", "[1]", "5"])
 def test_malformed_remote_variable(
     value: str, frames: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -153,6 +153,7 @@ def test_a_time_range_uses_only_the_frames_within_it(
     from datetime import UTC, datetime
 
     from goesvfi.core.config import Settings
+    from goesvfi.core.jobs.checkpoint import JobMismatchError
     from goesvfi.core.pipeline.resume import resume_request
 
     make_frames(tmp_path / "in", 6)  # 00:01:17, then every 10 minutes to 00:51:17
@@ -170,6 +171,12 @@ def test_a_time_range_uses_only_the_frames_within_it(
     assert (resumed.start, resumed.end) == (
         datetime(2025, 5, 8, 0, 10, tzinfo=UTC), datetime(2025, 5, 8, 0, 35, tzinfo=UTC),
     )  # fmt: skip
+    manifest_path = tmp_path / "job" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["settings"]["encode"]["crf"] = 99  # edited by hand
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(JobMismatchError, match=r"recorded setting encode\.crf is not valid here"):
+        resume_request(Settings(), tmp_path / "job")
     code, _, stderr = _run(capsys, str(tmp_path / "in"), "-o", str(tmp_path / "o.mp4"), "--start", "soon")
     assert code == 2
     assert "--start 'soon' is not an ISO 8601 time" in stderr

@@ -168,3 +168,11 @@ def test_concat_reencode_runs_the_temporal_filter_once() -> None:
     command = concat_command("ffmpeg", Path("l.txt"), Path("o.mp4"), reencode=settings, fps=10, size=(64, 48))
     assert command[command.index("-vf") + 1].startswith("minterpolate=fps=20:")
     assert command[command.index("-c:v") + 1] == "libx264"
+
+
+def test_a_profile_that_does_not_fit_the_encoder_is_a_user_error() -> None:
+    qsv = EncodeSettings(encoder="h264_qsv")
+    with pytest.raises(EncodeSettingsError, match="h264_qsv cannot encode yuv444p") as info:
+        apply_profile(qsv, "Default")
+    assert (info.value.setting, info.value.value) == ("encode.profile", "Default")
+    assert apply_profile(qsv, "medium").pix_fmt == "yuv420p"  # a 4:2:0 preset fits

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal, get_args
 
 from goesvfi.core.encode.errors import EncodeSettingsError
-from goesvfi.core.schema import Field, Model
+from goesvfi.core.schema import Field, Model, ValidationError
 
 SOFTWARE_ENCODERS = ("libx264", "libx265")
 HARDWARE_ENCODERS = (
@@ -222,7 +222,8 @@ def profile_names() -> list[str]:
 
 
 def apply_profile(settings: EncodeSettings, name: str) -> EncodeSettings:
-    """A copy of ``settings`` with a profile or quality preset laid over it."""
+    """A copy of ``settings`` with a profile or quality preset laid over it; raises
+    :class:`EncodeSettingsError` for an unknown name or one that does not fit the encoder."""
     key = name.strip().lower().replace(" ", "-").replace("_", "-")
     values = PROFILES.get(key) or QUALITY_PRESETS.get(key)
     if values is None:
@@ -232,7 +233,14 @@ def apply_profile(settings: EncodeSettings, name: str) -> EncodeSettings:
         )  # fmt: skip
     merged = settings.model_dump()
     merged.update(values)
-    return EncodeSettings.model_validate(merged)
+    try:
+        return EncodeSettings.model_validate(merged)
+    except ValidationError as exc:  # e.g. a 4:4:4 profile on an encoder that writes 4:2:0 only
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise EncodeSettingsError(
+            f"the profile does not fit the encoder settings: {reason}", setting="encode.profile",
+            value=name, hint="choose another profile, or change the encoder first",
+        ) from None  # fmt: skip
 
 
 def fps_text(fps: float) -> str:

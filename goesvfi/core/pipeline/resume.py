@@ -13,9 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from goesvfi.core.config import Settings, settings_with
-from goesvfi.core.jobs.checkpoint import RESUMABLE, JobFolder, JobInfo, NoJobError, known_jobs
+from goesvfi.core.jobs.checkpoint import (
+    RESUMABLE,
+    JobFolder,
+    JobInfo,
+    JobMismatchError,
+    NoJobError,
+    known_jobs,
+)
 from goesvfi.core.pipeline.build import build_pipeline_request
 from goesvfi.core.pipeline.plan import PipelineRequest
+from goesvfi.core.schema import ValidationError
 
 
 def resumable_jobs() -> list[JobInfo]:
@@ -68,10 +76,18 @@ def resume_request(settings: Settings, job_dir: Path) -> PipelineRequest:
     values = {key: value for key, value in values.items() if value is not None}
     resumed = settings_with(settings, values)
     update: dict[str, Any] = {}
-    if encode is not None:
-        update["encode"] = type(settings.encode).model_validate(encode)
-    if render is not None:
-        update["render"] = type(settings.render).model_validate(render)
+    for section, recorded in (("encode", encode), ("render", render)):
+        if recorded is None:
+            continue
+        try:
+            update[section] = type(getattr(settings, section)).model_validate(recorded)
+        except ValidationError as exc:  # a manifest edited by hand, or from another version
+            first = exc.errors()[0]
+            where = ".".join([section, *(str(part) for part in first["loc"])])
+            raise JobMismatchError(
+                f"the job's recorded setting {where} is not valid here: {first['msg']}",
+                setting="job_dir", value=str(job_dir), hint="start the job again instead of resuming it",
+            ) from None  # fmt: skip
     resumed = resumed.model_copy(update=update)
     crop = (manifest.get("settings") or {}).get("crop")
     start, end = ((manifest.get("settings") or {}).get("range") or [None, None])[:2]
