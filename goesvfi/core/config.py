@@ -483,6 +483,9 @@ def _environment() -> tuple[dict[str, Any], list[tuple[str, str]]]:
             unknown += [(key, where) for key in _unknown_keys(section, (parts[0],))]
             sections[parts[0]] = section
             continue
+        if parts[0] not in SECTIONS and len(parts) > 1:  # GOESVFI_DEBUG__X: no such key
+            unknown.append((".".join(parts), where))
+            continue
         unknown += [(key, where) for key in _unknown_keys({parts[0]: dict.fromkeys(parts[1:2])})]
         if parts[0] not in Settings.model_fields:
             continue

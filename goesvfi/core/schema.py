@@ -234,7 +234,8 @@ class Model:
         cls.extra_forbidden = forbid_extra
         cls.model_fields = _fields(cls)
         for name in cls.model_fields:
-            delattr(cls, name)  # instances hold the values; the class keeps model_fields
+            if name in vars(cls):
+                delattr(cls, name)  # instances hold the values; the class keeps model_fields
 
     def __init__(self, **values: Any) -> None:
         self._assign(self._converted(values, ()))

@@ -105,6 +105,17 @@ def test_optional_fields_take_none_and_nested_sections_take_objects() -> None:
         Sample.model_validate({"count": None})  # None clears optional fields only
 
 
+def test_a_model_inherits_the_fields_of_its_parent() -> None:
+    class More(Sample):
+        """Sample and one more field."""
+
+        extra: int = Field(1, ge=0, description="One more.")
+
+    assert list(More.model_fields)[-2:] == ["inner", "extra"]
+    more = More.model_validate({"count": "5", "extra": "2"})
+    assert (more.count, more.extra) == (5, 2)
+
+
 def test_models_are_immutable_and_copies_change_only_what_is_given() -> None:
     sample = Sample()
     with pytest.raises(AttributeError, match="immutable"):
@@ -137,6 +148,14 @@ def test_environment_sets_keys_sections_and_nested_sections(monkeypatch: pytest.
     assert settings.encode.minterpolate is not None
     assert settings.encode.minterpolate.factor == 3
     assert settings.vfi.models_dir == Path("/models")
+
+
+def test_a_key_below_a_plain_setting_is_an_unknown_setting(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("GOESVFI_DEBUG__LEVEL", "1")
+    assert load_settings().debug == ""
+    assert "unknown setting 'debug.level' in environment variable GOESVFI_DEBUG__LEVEL" in caplog.text
 
 
 def test_a_nested_section_variable_that_is_not_json_names_the_variable(
