@@ -19,7 +19,6 @@ about 0.3 s of every start of the CLI and the app.
 
 from __future__ import annotations
 
-import json
 import re
 import types
 import typing
@@ -238,7 +237,7 @@ class Model:
                 delattr(cls, name)  # instances hold the values; the class keeps model_fields
 
     def __init__(self, **values: Any) -> None:
-        self._assign(self._converted(values, ()))
+        self._fill(values, ())
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -250,14 +249,14 @@ class Model:
     @classmethod
     def _validated(cls, data: Mapping[str, Any], loc: tuple[str, ...]) -> Self:
         model = cls.__new__(cls)
-        model._assign(cls._converted(data, loc))
+        model._fill(data, loc)
         return model
 
-    @classmethod
-    def _converted(cls, data: Mapping[str, Any], loc: tuple[str, ...]) -> dict[str, Any]:
+    def _fill(self, data: Mapping[str, Any], loc: tuple[str, ...]) -> None:
+        """Take ``data``'s values, converted, then :meth:`check` them; or raise every refusal."""
         errors: list[dict[str, Any]] = []
         values: dict[str, Any] = {}
-        for name, info in cls.model_fields.items():
+        for name, info in self.model_fields.items():
             if name not in data:
                 values[name] = info.default
                 continue
@@ -267,21 +266,19 @@ class Model:
                 errors.append(_error((*loc, name), refused, data[name]))
             except ValidationError as inner:
                 errors += inner.errors()
-        if cls.extra_forbidden:
+        if self.extra_forbidden:
             for name in data:
-                if name not in cls.model_fields:
+                if name not in self.model_fields:
                     extra = _Refused("extra_forbidden", "Extra inputs are not permitted")
                     errors.append(_error((*loc, name), extra, data[name]))
         if not errors:
-            probe = cls.__new__(cls)
-            probe._assign(values)
+            self._assign(values)
             try:
-                probe.check()
+                self.check()
             except ValueError as exc:
                 errors.append(_error(loc, _Refused("value_error", f"Value error, {exc}"), dict(data)))
         if errors:
-            raise ValidationError(cls.__name__, errors)
-        return values
+            raise ValidationError(type(self).__name__, errors)
 
     def check(self) -> None:
         """Rules across fields; raise ValueError saying what to change. None by default."""
@@ -329,9 +326,6 @@ class Model:
             else:
                 changed[name] = str(value) if isinstance(value, Path) else value
         return changed
-
-    def model_dump_json(self, *, indent: int | None = None) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=indent)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

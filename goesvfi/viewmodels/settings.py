@@ -9,7 +9,6 @@ description becomes the tooltip and its bounds the spin-box range (widgets never
 from __future__ import annotations
 
 import logging
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,21 +49,13 @@ def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
     return low, high
 
 
-def _kind(annotation: Any) -> tuple[Kind | None, tuple[str, ...], bool]:
-    """The form kind of a field's annotation, its choices, and whether None is allowed."""
-    optional = False
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(annotation))
-        if len(args) != 1:
-            return None, (), optional
-        annotation = args[0]
-        origin = typing.get_origin(annotation)
-    if origin is Literal:
-        return "choice", tuple(str(a) for a in typing.get_args(annotation)), optional
+def _kind(info: FieldInfo) -> tuple[Kind | None, tuple[str, ...]]:
+    """The form kind of a field (None: not one a form edits) and its choices."""
+    base = info.base
+    if typing.get_origin(base) is Literal:
+        return "choice", tuple(str(a) for a in typing.get_args(base))
     simple: dict[Any, Kind] = {bool: "bool", int: "int", float: "float", str: "text", Path: "path"}
-    return simple.get(annotation), (), optional
+    return simple.get(base), ()
 
 
 def field_specs(section: str, settings: Settings) -> list[FieldSpec]:
@@ -109,7 +100,7 @@ def model_field_specs(model: type[Model], current: Model | None, prefix: str) ->
     (the defaults when ``current`` is None, e.g. an unset nested model)."""
     specs = []
     for name, info in model.model_fields.items():
-        kind, choices, optional = _kind(info.annotation)
+        kind, choices = _kind(info)
         if kind is None:
             continue
         low, high = _bounds(info)
@@ -124,7 +115,7 @@ def model_field_specs(model: type[Model], current: Model | None, prefix: str) ->
                 choices=choices,
                 default=info.default,
                 value=info.default if current is None else getattr(current, name),
-                optional=optional,
+                optional=info.optional,
             )
         )
     return specs
